@@ -1,0 +1,65 @@
+"""Deadlines: the official Chinese working-day calendar, windows and due dates (pure)."""
+
+from deadlines.calendar import (
+    Calendar,
+    CalendarError,
+    MissingCalendarYear,
+    Notice,
+    NoticePeriod,
+    add_working_days,
+    count_working_days,
+    default_calendar,
+    is_working_day,
+    load_calendar,
+    notice_period,
+    working_days_between,
+)
+from deadlines.schedules import (
+    Deadline,
+    annual_report_due,
+    deadline_on,
+    recertification_due,
+    reminder_at,
+)
+from deadlines.timeutil import (
+    SHANGHAI,
+    day_start,
+    format_instant,
+    local_date,
+    now_shanghai,
+    parse_date,
+    parse_instant,
+    require_aware,
+    to_shanghai,
+)
+from deadlines.windows import Window
+
+__all__ = [
+    "SHANGHAI",
+    "Calendar",
+    "CalendarError",
+    "Deadline",
+    "MissingCalendarYear",
+    "Notice",
+    "NoticePeriod",
+    "Window",
+    "add_working_days",
+    "annual_report_due",
+    "count_working_days",
+    "day_start",
+    "deadline_on",
+    "default_calendar",
+    "format_instant",
+    "is_working_day",
+    "load_calendar",
+    "local_date",
+    "notice_period",
+    "now_shanghai",
+    "parse_date",
+    "parse_instant",
+    "recertification_due",
+    "reminder_at",
+    "require_aware",
+    "to_shanghai",
+    "working_days_between",
+]

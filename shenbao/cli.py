@@ -1,0 +1,22 @@
+"""The `shenbao` command line: one Typer app, each command group in shenbao.commands."""
+
+from __future__ import annotations
+
+import typer
+
+from shenbao.commands import calendar
+
+app = typer.Typer(
+    help="shenbao 申报: runs government program application campaigns end to end.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(calendar.app, name="calendar")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Command groups of the `shenbao` CLI, one module each."""
