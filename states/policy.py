@@ -1,0 +1,73 @@
+"""The lifecycle policy: the ordered rules every trigger passes; the first rejection wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from states.rules import (
+    EnforceActorRole,
+    EnforceAllowedTrigger,
+    EnforceProvincialQuota,
+    LapseOnlyAfterWindow,
+    OnlyApplicantActs,
+    OnlyOwnProvinceReviews,
+    Outcome,
+    Refusal,
+    RefuseEarlyRecommendation,
+    RefuseEarlySubmission,
+    RefuseInvalidForm,
+    RefuseLateRecommendation,
+    RefuseLateSubmission,
+    RequireReason,
+    ReturnOnlyWhileWindowOpen,
+    Rule,
+    TransitionFacts,
+)
+
+# Order matters only for which refusal is reported: the table first, then who acts, then when,
+# then what was sent, then the quota (the one rule that needs a count from the store).
+POLICY: tuple[type[Rule], ...] = (
+    EnforceAllowedTrigger,
+    EnforceActorRole,
+    OnlyApplicantActs,
+    OnlyOwnProvinceReviews,
+    RefuseEarlySubmission,
+    RefuseLateSubmission,
+    ReturnOnlyWhileWindowOpen,
+    LapseOnlyAfterWindow,
+    RefuseEarlyRecommendation,
+    RefuseLateRecommendation,
+    RequireReason,
+    RefuseInvalidForm,
+    EnforceProvincialQuota,
+)
+
+ACCEPTED_BY = "Policy"
+
+
+def rules_for(trigger: str, policy: Sequence[type[Rule]] = POLICY) -> list[type[Rule]]:
+    """The rules that guard `trigger`, in policy order."""
+    return [rule for rule in policy if rule.TRIGGERS is None or trigger in rule.TRIGGERS]
+
+
+def evaluate(facts: TransitionFacts, policy: Sequence[type[Rule]] = POLICY) -> Outcome:
+    """The first rejection in policy order, or an acceptance naming the transition."""
+    for rule_cls in policy:
+        outcome = rule_cls().check(facts)
+        if not outcome.accepted:
+            return outcome
+    dest = facts.to_state
+    return Outcome(
+        True,
+        ACCEPTED_BY,
+        f"accepted: {facts.trigger} {facts.application.state} -> "
+        f"{dest.value if dest is not None else '?'} by {facts.actor}",
+    )
+
+
+def check_or_raise(facts: TransitionFacts, policy: Sequence[type[Rule]] = POLICY) -> Outcome:
+    """`evaluate`, raising `Refusal` on a rejection."""
+    outcome = evaluate(facts, policy)
+    if not outcome.accepted:
+        raise Refusal.from_outcome(outcome)
+    return outcome
