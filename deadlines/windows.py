@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from deadlines.timeutil import (
     day_end_exclusive,
@@ -33,11 +34,11 @@ class Window:
         if self.closes < self.opens:
             raise ValueError(f"window.closes: {self.closes} is before window.opens: {self.opens}")
 
-    @property
+    @cached_property
     def opens_at(self) -> datetime:
         return day_start(self.opens)
 
-    @property
+    @cached_property
     def ends_at(self) -> datetime:
         """Exclusive end: 00:00 of the day after `closes`."""
         return day_end_exclusive(self.closes)

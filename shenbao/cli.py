@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shenbao.commands import calendar
+from shenbao.commands import audit, calendar, db, lifecycle, states
 
 app = typer.Typer(
     help="shenbao 申报: runs government program application campaigns end to end.",
@@ -12,6 +12,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
+app.add_typer(states.app, name="states")
+lifecycle.register(app)
 
 
 def main() -> None:

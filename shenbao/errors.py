@@ -32,6 +32,13 @@ def refusals() -> Iterator[None]:
         raise
     except (ValueError, LookupError, PermissionError) as exc:
         fail(str(exc))
+    except Exception as exc:
+        from states.rules import Refusal
+        from store.transitions import Conflict
+
+        if isinstance(exc, Refusal | Conflict):
+            fail(str(exc))
+        raise
 
 
 def parse_arg(parser: Callable[[str], T], text: str) -> T:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from states.rules import (
     EnforceActorRole,
@@ -50,10 +51,16 @@ def rules_for(trigger: str, policy: Sequence[type[Rule]] = POLICY) -> list[type[
     return [rule for rule in policy if rule.TRIGGERS is None or trigger in rule.TRIGGERS]
 
 
+@lru_cache(maxsize=256)
+def _guards(trigger: str, policy: tuple[type[Rule], ...]) -> tuple[Rule, ...]:
+    """Rules are stateless: one instance each, only those guarding `trigger`."""
+    return tuple(rule_cls() for rule_cls in rules_for(trigger, policy))
+
+
 def evaluate(facts: TransitionFacts, policy: Sequence[type[Rule]] = POLICY) -> Outcome:
     """The first rejection in policy order, or an acceptance naming the transition."""
-    for rule_cls in policy:
-        outcome = rule_cls().check(facts)
+    for rule in _guards(facts.trigger, tuple(policy)):
+        outcome = rule.decide(facts)
         if not outcome.accepted:
             return outcome
     dest = facts.to_state

@@ -161,7 +161,12 @@ class Rule:
         raise NotImplementedError
 
     def accept(self) -> Outcome:
-        return Outcome(True, self.name(), "accepted")
+        cls = type(self)
+        cached = cls.__dict__.get("_ACCEPTED")
+        if cached is None:  # one immutable outcome per rule class
+            cached = Outcome(True, self.name(), "accepted")
+            cls._ACCEPTED = cached
+        return cached
 
     def reject(self, message: str) -> Outcome:
         return Outcome(False, self.name(), message)

@@ -1,0 +1,198 @@
+"""Lifecycle throughput: submit + recommend for 20,000 applications vs a raw Core bulk insert.
+
+Run: python bench/lifecycle_bench.py [--n 20000] [--batch 1000] [--pg URL|--no-pg]
+For SQLite (a temporary file) and PostgreSQL (a temporary database, when reachable) it prints
+transitions per second through the real path (policy, machine, audit chain, outbox, quota counts
+under lock, version-checked updates) next to a raw SQLAlchemy Core bulk insert of the same number
+of audit rows into the same table, measured in the same run, and the ratio (floor: 0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def bench_edition() -> str:
+    """The real szzx-2026-2 edition with quotas too large to bind: the quota path still runs."""
+    text = (ROOT / "programs" / "editions" / "szzx-2026-2.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "szzx-2026-2"', 'id = "szzx-2099-bench"')
+    text = text.replace("province_default = 2", "province_default = 1000000")
+    return text.replace("limit = 3", "limit = 1000000")
+
+
+def setup(url: str, n: int) -> tuple[Any, list[int]]:
+    from sqlalchemy import insert
+
+    from deadlines import SHANGHAI
+    from programs.provinces import all_provinces
+    from states.actors import Actor
+    from store.db import Database
+    from store.migrations import upgrade
+    from store.models import Application, Organisation
+    from store.service import Lifecycle
+    from tests.conftest import uscc, valid_form
+
+    upgrade(url)
+    lc = Lifecycle(Database(url))
+    camp = lc.open_campaign(
+        "szzx-2099-bench", now=datetime(2026, 5, 1, tzinfo=SHANGHAI), actor=Actor.parse("ministry")
+    )
+    provinces = list(all_provinces())
+    now = datetime.now(UTC)
+    form = valid_form("szzx-2026-2", "center")
+    with lc.db.transaction() as s:
+        s.execute(
+            insert(Organisation),
+            [
+                {
+                    "uscc": uscc(i),
+                    "name": f"单位{i}",
+                    "province": provinces[i % 32],
+                    "created_at": now,
+                }
+                for i in range(n)
+            ],
+        )
+        s.execute(
+            insert(Application),
+            [
+                {
+                    "campaign_id": camp.id,
+                    "organisation_id": i + 1,
+                    "uscc": uscc(i),
+                    "name": f"单位{i}",
+                    "province": provinces[i % 32],
+                    "category": "center",
+                    "consortium": False,
+                    "contact_email": f"u{i}@example.com",
+                    "status": "draft",
+                    "form": form,
+                    "form_version": 1,
+                    "audit_count": 0,
+                    "audit_head": "",
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for i in range(n)
+            ],
+        )
+    return lc, list(range(1, n + 1))
+
+
+def run_lifecycle(lc: Any, ids: list[int], batch: int) -> float:
+    from deadlines import SHANGHAI
+    from programs.provinces import all_provinces
+    from states.actors import Actor
+    from store.transitions import Request
+    from tests.conftest import uscc
+
+    provinces = list(all_provinces())
+    submit_at = datetime(2026, 6, 1, 10, tzinfo=SHANGHAI)
+    review_at = datetime(2026, 6, 22, 10, tzinfo=SHANGHAI)
+    t0 = time.perf_counter()
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        reqs = [Request(a, "submit", Actor.parse(f"enterprise:{uscc(a - 1)}")) for a in chunk]
+        results = lc.trigger_many(reqs, now=submit_at)
+        assert all(r.accepted for r in results), results[0]
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        reqs = [
+            Request(a, "recommend", Actor.parse(f"province:{provinces[(a - 1) % 32]}"))
+            for a in chunk
+        ]
+        results = lc.trigger_many(reqs, now=review_at)
+        assert all(r.accepted for r in results), results[0]
+    return time.perf_counter() - t0
+
+
+def run_raw(url: str, rows: int, batch: int, apps: int) -> float:
+    """Core bulk insert of `rows` audit rows (prebuilt, hashes included) into a fresh schema."""
+    from store.audit import new_row
+    from store.db import Database
+    from store.models import AuditRecord
+
+    db = Database(url)
+    at = datetime.now(UTC)
+    prebuilt = [
+        new_row(
+            application_id=(k % apps) + 1,
+            seq=100 + k // apps,
+            prev_hash="",
+            trigger="submit",
+            from_state="draft",
+            to_state="submitted",
+            accepted=True,
+            actor_role="enterprise",
+            actor_scope="x",
+            reason=None,
+            rule="Policy",
+            message="accepted",
+            at=at,
+        )
+        for k in range(rows)
+    ]
+    t0 = time.perf_counter()
+    for i in range(0, rows, batch):
+        with db.engine.begin() as conn:
+            conn.execute(AuditRecord.__table__.insert(), prebuilt[i : i + batch])
+    elapsed = time.perf_counter() - t0
+    db.dispose()
+    return elapsed
+
+
+def bench(label: str, url: str, n: int, batch: int) -> None:
+    lc, ids = setup(url, n)
+    transitions = 2 * n
+    elapsed = run_lifecycle(lc, ids, batch)
+    raw = run_raw(url, transitions, batch, n)
+    ours, base = transitions / elapsed, transitions / raw
+    print(
+        f"{label:<11}{transitions:>8,} transitions {ours:>10,.0f}/s   raw Core insert "
+        f"{base:>10,.0f} rows/s   ratio {ours / base:.2f} (floor 0.10)"
+    )
+    lc.db.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--batch", type=int, default=1_000)
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--no-pg", action="store_true")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="shenbao-bench-"))
+    (tmp / "editions").mkdir()
+    (tmp / "editions" / "szzx-2099-bench.toml").write_text(bench_edition(), encoding="utf-8")
+    os.environ["SHENBAO_EDITIONS_DIR"] = str(tmp / "editions")
+    try:
+        bench("sqlite", f"sqlite:///{tmp / 'bench.db'}", args.n, args.batch)
+        if not args.no_pg:
+            from tests.conftest import create_pg_database, drop_pg_database, pg_available
+
+            if pg_available():
+                name, url = create_pg_database(args.pg)
+                try:
+                    bench("postgresql", url, args.n, args.batch)
+                finally:
+                    drop_pg_database(args.pg, name)
+            else:
+                print("postgresql not reachable: skipped")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

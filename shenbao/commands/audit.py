@@ -1,0 +1,80 @@
+"""`shenbao audit ...`: an application's timeline and verification of every hash chain."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from deadlines import format_instant
+from shenbao.errors import fail, refusals
+from shenbao.wiring import database
+from states.lifecycle import State
+from store import audit
+from store.models import Application, AuditRecord
+
+app = typer.Typer(help="The append-only, hash-chained audit trail.")
+
+
+@app.command("history")
+def history(
+    application: str = typer.Argument(..., metavar="APP"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every trigger tried on APP, accepted or refused, in order."""
+    try:
+        app_id = int(application)
+    except ValueError:
+        fail(f"APP: '{application}' is not an application id")
+    db = database()
+    with refusals(), db.sessions() as s:
+        row = s.get(Application, app_id)
+        if row is None:
+            raise LookupError(f"APP: no application with id {app_id}")
+        records = audit.history(s, app_id)
+    items = [
+        {
+            "seq": r.seq,
+            "at": format_instant(r.at),
+            "trigger": r.trigger,
+            "from": r.from_state,
+            "to": r.to_state,
+            "accepted": r.accepted,
+            "actor": f"{r.actor_role}:{r.actor_scope}" if r.actor_scope else r.actor_role,
+            "reason": r.reason,
+            "rule": r.rule,
+            "message": r.message,
+            "details": r.details,
+            "hash": r.hash,
+        }
+        for r in records
+    ]
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    print(f"application {app_id} {row.name}: {row.status} ({State(row.status).staff_name})")
+    for i in items:
+        mark = "✓" if i["accepted"] else "✗"
+        to = i["to"] or "(unchanged)"
+        line = (
+            f"{i['seq']:>3} {i['at']} {mark} {i['trigger']:<22} {i['from']} -> {to}  {i['actor']}"
+        )
+        if i["reason"]:
+            line += f"  reason: {i['reason']}"
+        if not i["accepted"]:
+            line += f"  [{i['rule']}] {i['message']}"
+        print(line)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute every chain; exit 0 when intact, 1 naming the first broken record otherwise."""
+    db = database()
+    with db.sessions() as s:
+        breaks = audit.verify(s)
+        first = next(breaks, None)
+        if first is not None:
+            print(str(first))
+            raise typer.Exit(1)
+        count = s.query(AuditRecord).count()
+    print(f"audit trail intact: {count} records verified")

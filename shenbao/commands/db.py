@@ -1,0 +1,20 @@
+"""`shenbao db ...`: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from shenbao.errors import refusals
+from shenbao.wiring import settings
+from store.migrations import current, upgrade
+
+app = typer.Typer(help="Database schema (Alembic migrations).")
+
+
+@app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database named by SHENBAO_DATABASE_URL to the latest schema."""
+    url = settings().database_url
+    with refusals():
+        upgrade(url)
+        print(f"database at revision {current(url)}")

@@ -1,0 +1,47 @@
+"""The one place adapters are wired together: settings -> database, services, mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from deadlines import now_shanghai, parse_instant
+from programs.provinces import normalize_province
+from shenbao.settings import Settings
+from states.actors import Actor, Role
+from store.db import Database
+from store.service import Lifecycle
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=4)
+def _database(url: str) -> Database:
+    from store.migrations import upgrade
+
+    upgrade(url)
+    return Database(url)
+
+
+def database() -> Database:
+    """The configured database, migrated to the latest schema on first use."""
+    return _database(settings().database_url)
+
+
+def lifecycle() -> Lifecycle:
+    return Lifecycle(database())
+
+
+def now_from(text: str | None) -> datetime:
+    """`--now ISO8601` or the clock, always aware (Asia/Shanghai when no offset is given)."""
+    return parse_instant(text, "--now") if text else now_shanghai()
+
+
+def actor_from(text: str) -> Actor:
+    """`--as role:scope`; a province scope is normalised (广东, 广东省 and 440000 are one)."""
+    actor = Actor.parse(text)
+    if actor.role is Role.PROVINCE and actor.scope:
+        return Actor(Role.PROVINCE, normalize_province(actor.scope))
+    return actor

@@ -1,0 +1,338 @@
+"""Use cases of the lifecycle: open campaigns, take applications, fire triggers under the policy.
+
+Each use case is one transaction: the state change, its audit record and its outbox rows commit
+together or not at all. A refused trigger commits only its audit record and raises `Refusal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deadlines import Window, default_calendar, require_aware
+from programs.editions import load_edition
+from programs.provinces import normalize_province
+from states.actors import Actor, Role
+from states.lifecycle import State
+from states.rules import Refusal
+from store import audit
+from store.db import Database
+from store.models import Application, Campaign, FormVersion, Organisation
+from store.transitions import (
+    Conflict,
+    EligibilityChecker,
+    FormChecker,
+    NotFound,
+    Request,
+    Result,
+    TransitionEngine,
+)
+
+CONFLICT_MESSAGE = (
+    "冲突: application {} was changed by another transaction at the same time; "
+    "nothing was changed, reload and try again"
+)
+
+
+def _form_checker() -> FormChecker | None:
+    try:
+        from programs.forms import validate_form
+    except ImportError:
+        return None
+
+    def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> list[str]:
+        return [str(issue) for issue in validate_form(edition_id, kind, data)]
+
+    return check
+
+
+def _eligibility_checker() -> EligibilityChecker | None:
+    try:
+        from programs.forms import eligibility
+    except ImportError:
+        return None
+
+    def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        return eligibility(edition_id, kind, data).to_dict()
+
+    return check
+
+
+class Lifecycle:
+    """The application service over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.check_form = _form_checker()
+        self.check_eligibility = _eligibility_checker()
+
+    # -- campaigns -----------------------------------------------------------------------------
+    def open_campaign(
+        self,
+        edition_id: str,
+        *,
+        now: datetime,
+        actor: Actor,
+        year: int | None = None,
+        application_window: Window | None = None,
+        screening_window: Window | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Campaign:
+        require_aware(now, "--now")
+        if actor.role not in (Role.MINISTRY, Role.SYSTEM):
+            raise Refusal(
+                "EnforceActorRole",
+                f"无权操作: only the ministry opens a campaign, not {actor}",
+            )
+        edition = load_edition(edition_id)
+        year = year or edition.year
+        app_w = application_window or edition.application_window
+        scr_w = screening_window or edition.screening_window
+        with self.db.transaction() as s:
+            existing = s.scalar(
+                select(Campaign).where(Campaign.edition_id == edition.id, Campaign.year == year)
+            )
+            if existing is not None:
+                return existing
+            campaign = Campaign(
+                edition_id=edition.id,
+                year=year,
+                status="open",
+                application_opens=app_w.opens if app_w else None,
+                application_closes=app_w.closes if app_w else None,
+                screening_opens=scr_w.opens if scr_w else None,
+                screening_closes=scr_w.closes if scr_w else None,
+                settings=dict(settings or {}),
+                edition_version=edition.version,
+                calendar_version=default_calendar().version,
+                opened_at=now,
+                opened_by=str(actor),
+            )
+            s.add(campaign)
+            s.flush()
+            return campaign
+
+    def campaign_for(self, s: Session, edition_id: str, year: int | None = None) -> Campaign:
+        load_edition(edition_id)  # unknown id -> EditionError naming the known ones
+        stmt = select(Campaign).where(Campaign.edition_id == edition_id)
+        if year is not None:
+            stmt = stmt.where(Campaign.year == year)
+        campaign = s.scalar(stmt.order_by(Campaign.year.desc()).limit(1))
+        if campaign is None:
+            raise NotFound(
+                f"campaign: no campaign of {edition_id} is open; "
+                f"run `shenbao campaign open {edition_id}` first"
+            )
+        return campaign
+
+    # -- applications --------------------------------------------------------------------------
+    def create_application(
+        self,
+        edition_id: str,
+        *,
+        uscc: str,
+        name: str,
+        province: str | None,
+        category: str | None,
+        now: datetime,
+        consortium: bool = False,
+        group: str | None = None,
+        email: str | None = None,
+        form: Mapping[str, Any] | None = None,
+        year: int | None = None,
+    ) -> int:
+        require_aware(now, "--now")
+        edition = load_edition(edition_id)
+        uscc = uscc.strip().upper()
+        _check_uscc(uscc)
+        name = name.strip()
+        if not name:
+            raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
+        short = normalize_province(province) if province else None
+        if short is None and group is None:
+            raise ValueError(
+                "--province: 必须指明所在省份或中央企业集团 (province or group required)"
+            )
+        category = category or (edition.categories[0].id if len(edition.categories) == 1 else None)
+        if category is None:
+            raise ValueError(
+                f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
+            )
+        edition.category(category)
+        # the quota rules refuse combinations the edition does not know (consortium, group route)
+        edition.quota_limits(province=short, group=group, category=category, consortium=consortium)
+        if email is not None:
+            _check_email(email)
+        with self.db.transaction() as s:
+            campaign = self.campaign_for(s, edition.id, year)
+            org = s.scalar(select(Organisation).where(Organisation.uscc == uscc))
+            if org is None:
+                org = Organisation(
+                    uscc=uscc, name=name, province=short, group_name=group, created_at=now
+                )
+                s.add(org)
+                s.flush()
+            app = Application(
+                campaign_id=campaign.id,
+                organisation_id=org.id,
+                uscc=uscc,
+                name=name,
+                province=short,
+                group_name=group,
+                category=category,
+                consortium=consortium,
+                contact_email=email,
+                status=State.DRAFT.value,
+                form=dict(form or {}),
+                form_version=1 if form else 0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(app)
+            s.flush()
+            if form:
+                s.add(
+                    FormVersion(
+                        application_id=app.id,
+                        version=1,
+                        form=dict(form),
+                        saved_at=now,
+                        saved_by=f"enterprise:{uscc}",
+                    )
+                )
+            return app.id
+
+    def save_form(
+        self, app_id: int, form: Mapping[str, Any], *, actor: Actor, now: datetime
+    ) -> int:
+        """Store a new version of the form (drafts only, by the applicant)."""
+        with self.db.transaction() as s:
+            app = self._get(s, app_id)
+            if actor.role is not Role.ENTERPRISE or actor.scope != app.uscc:
+                raise Refusal("OnlyApplicantActs", f"无权操作: {actor} may not edit {app_id}")
+            if app.status != State.DRAFT.value:
+                raise Refusal(
+                    "EditOnlyDrafts",
+                    f"不可修改: application {app_id} is {app.status}; only drafts are edited",
+                )
+            app.form_version += 1
+            app.form = dict(form)
+            app.updated_at = now
+            s.add(
+                FormVersion(
+                    application_id=app.id,
+                    version=app.form_version,
+                    form=dict(form),
+                    saved_at=now,
+                    saved_by=str(actor),
+                )
+            )
+            return app.form_version
+
+    def _get(self, s: Session, app_id: int, *, lock: bool = False) -> Application:
+        app = s.get(Application, app_id, with_for_update=lock or None)
+        if app is None:
+            raise NotFound(f"APP: no application with id {app_id}")
+        return app
+
+    def get(self, app_id: int) -> Application:
+        with self.db.sessions() as s:
+            return self._get(s, app_id)
+
+    # -- triggers ------------------------------------------------------------------------------
+    def engine(self) -> TransitionEngine:
+        return TransitionEngine(
+            lock=self.db.advisory_lock,
+            check_form=self.check_form,
+            check_eligibility=self.check_eligibility,
+        )
+
+    def trigger(
+        self,
+        app_id: int,
+        trigger: str,
+        *,
+        actor: Actor,
+        now: datetime,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> Result:
+        """Fire one trigger; a refusal is committed to the audit log, then raised as `Refusal`."""
+        request = Request(app_id, trigger, actor, reason, details or {}, extra or {})
+        (result,) = self.trigger_many([request], now=now)
+        if not result.accepted:
+            raise result.refusal()
+        return result
+
+    def trigger_many(self, requests: Sequence[Request], *, now: datetime) -> list[Result]:
+        """Fire many triggers in one transaction (sweeps, demo, benchmarks)."""
+        require_aware(now, "--now")
+        try:
+            with self.db.transaction() as s:
+                return self.engine().run(s, requests, now)
+        except Conflict:
+            # record every attempt, then report the conflict; nothing else changed
+            for r in requests:
+                self._audit_refusal(r, now, "Conflict", CONFLICT_MESSAGE.format(r.app_id))
+            raise
+
+    def _audit_refusal(self, r: Request, now: datetime, rule: str, message: str) -> None:
+        with self.db.transaction() as s:
+            app = self._get(s, r.app_id, lock=True)
+            audit.append(
+                s,
+                app,
+                trigger=r.trigger,
+                from_state=app.status,
+                to_state=None,
+                accepted=False,
+                actor_role=r.actor.role.value,
+                actor_scope=r.actor.scope,
+                reason=r.reason,
+                rule=rule,
+                message=message,
+                at=now,
+            )
+
+    # -- queries -------------------------------------------------------------------------------
+    def list_applications(
+        self, *, edition: str | None = None, state: str | None = None
+    ) -> list[tuple[Application, Campaign]]:
+        with self.db.sessions() as s:
+            stmt = select(Application, Campaign).join(Campaign)
+            if edition:
+                load_edition(edition)
+                stmt = stmt.where(Campaign.edition_id == edition)
+            if state:
+                State(state)
+                stmt = stmt.where(Application.status == state)
+            return list(s.execute(stmt.order_by(Application.id)).tuples())
+
+
+def _check_uscc(uscc: str) -> None:
+    try:
+        from programs.forms.uscc import check_uscc
+    except ImportError:  # pragma: no cover - forms package always ships
+        return
+    if not check_uscc(uscc):
+        raise ValueError(
+            f"--org: '{uscc}' 不是有效的统一社会信用代码 (fails the GB 32100-2015 check character)"
+        )
+
+
+def _check_email(email: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[^@\s\r\n]+@[^@\s\r\n]+\.[^@\s\r\n]+", email):
+        raise ValueError(f"--email: '{email}' 不是有效的电子邮箱 (not an email address)")
+
+
+def today(now: datetime) -> date:
+    from deadlines import local_date
+
+    return local_date(now)

@@ -1,0 +1,395 @@
+"""Firing triggers in batches: one transaction, policy per application, Core statements.
+
+Every request is decided by the pure policy on a snapshot; accepted ones move through the shared
+machine; each one, accepted or refused, gets its audit record; accepted ones get their outbox rows.
+Quota counts are taken under a lock held to the end of the transaction (PostgreSQL advisory locks;
+SQLite's BEGIN IMMEDIATE already serialises writers), then kept in memory for the batch. Updates
+carry the version read, so a concurrent change is a `Conflict`, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from deadlines import Window
+from programs.editions import Edition, QuotaLimit, load_edition
+from states.actors import Actor
+from states.lifecycle import State
+from states.machine import fire
+from states.policy import evaluate
+from states.rules import ApplicationFacts, Outcome, QuotaUsage, Refusal, TransitionFacts
+from store import audit
+from store.events import outbox_rows_for
+from store.models import Application, AuditRecord, Campaign, OutboxMessage
+
+# States that hold a recommendation slot (withdrawn / not recommended free it).
+QUOTA_STATES = tuple(
+    s.value
+    for s in (
+        State.RECOMMENDED,
+        State.EXPERT_SCORING,
+        State.SHORTLISTED,
+        State.NOT_SHORTLISTED,
+        State.PUBLIC_NOTICE,
+        State.CONFIRMED,
+        State.REMOVED_AFTER_NOTICE,
+        State.UNDER_RECERTIFICATION,
+        State.REVOKED,
+    )
+)
+CHUNK = 500
+
+FormChecker = Callable[[str, str, Mapping[str, Any]], list[str]]
+EligibilityChecker = Callable[[str, str, Mapping[str, Any]], dict[str, Any]]
+
+
+class NotFound(LookupError):
+    """An unknown application, campaign or edition."""
+
+
+class Conflict(RuntimeError):
+    """Another transaction changed the application first; nothing was changed by this one."""
+
+
+@dataclass(frozen=True)
+class Request:
+    app_id: int
+    trigger: str
+    actor: Actor
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Result:
+    application_id: int
+    trigger: str
+    from_state: str
+    to_state: str | None
+    accepted: bool
+    rule: str
+    message: str
+    audit_seq: int
+
+    def refusal(self) -> Refusal:
+        return Refusal(self.rule, self.message)
+
+
+@dataclass
+class _Snapshot:
+    """The mutable in-batch view of one application row."""
+
+    id: int
+    campaign_id: int
+    uscc: str
+    name: str
+    province: str | None
+    group_name: str | None
+    category: str
+    consortium: bool
+    contact_email: str | None
+    status: str
+    form: dict[str, Any]
+    audit_count: int
+    audit_head: str
+    version: int
+    read_version: int
+    changed: bool = False
+
+
+def windows_of(campaign: Campaign) -> tuple[Window | None, Window | None]:
+    app_w = (
+        Window(campaign.application_opens, campaign.application_closes)
+        if campaign.application_opens and campaign.application_closes
+        else None
+    )
+    scr_w = (
+        Window(campaign.screening_opens, campaign.screening_closes)
+        if campaign.screening_opens and campaign.screening_closes
+        else None
+    )
+    return app_w, scr_w
+
+
+def _scope_key(snap: _Snapshot) -> tuple[str | None, str | None]:
+    return (None, snap.group_name) if snap.group_name else (snap.province, None)
+
+
+class TransitionEngine:
+    """Decides and persists triggers; used by the CLI (batches of one) and by the sweeps."""
+
+    def __init__(
+        self,
+        *,
+        lock: Callable[[Session, str], None],
+        check_form: FormChecker | None = None,
+        check_eligibility: EligibilityChecker | None = None,
+    ) -> None:
+        self.lock = lock
+        self.check_form = check_form
+        self.check_eligibility = check_eligibility
+
+    def run(self, s: Session, requests: Sequence[Request], now: datetime) -> list[Result]:
+        """Decide and write every request inside the caller's transaction."""
+        snaps, campaigns = self._load(s, sorted({r.app_id for r in requests}))
+        for r in requests:
+            if r.app_id not in snaps:
+                raise NotFound(f"APP: no application with id {r.app_id}")
+        editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
+        windows = {c.id: windows_of(c) for c in campaigns.values()}
+        usage = self._quota_counts(
+            s, [snaps[r.app_id] for r in requests if r.trigger == "recommend"]
+        )
+        results: list[Result] = []
+        audit_rows: list[dict[str, Any]] = []
+        outbox: list[dict[str, Any]] = []
+        for r in requests:
+            snap = snaps[r.app_id]
+            campaign = campaigns[snap.campaign_id]
+            edition = editions[snap.campaign_id]
+            app_w, scr_w = windows[campaign.id]
+            info: dict[str, Any] = dict(r.details)
+            quotas: tuple[QuotaUsage, ...] = ()
+            limits: tuple[QuotaLimit, ...] = ()
+            if r.trigger == "recommend":
+                limits = edition.quota_limits(
+                    province=snap.province,
+                    group=snap.group_name,
+                    category=snap.category,
+                    consortium=snap.consortium,
+                )
+                quotas = tuple(_usage(usage, snap, limit) for limit in limits)
+                info["quotas"] = [
+                    {"name": q.name, "limit": q.limit, "used": q.used, "clause": q.clause}
+                    for q in quotas
+                ]
+            form_errors: tuple[str, ...] = ()
+            if r.trigger == "submit" and self.check_form is not None:
+                form_errors = tuple(self.check_form(edition.id, snap.category, snap.form))
+            if (
+                r.trigger in ("recommend", "reject", "return_for_revision")
+                and self.check_eligibility is not None
+                and snap.form
+            ):
+                try:
+                    info["eligibility"] = self.check_eligibility(
+                        edition.id, snap.category, snap.form
+                    )
+                except (ValueError, KeyError, TypeError) as exc:
+                    info["eligibility_error"] = str(exc)
+            outcome = self._decide(r, snap, edition, now, app_w, scr_w, quotas, form_errors)
+            from_state = snap.status
+            to_state: str | None = None
+            if outcome.accepted:
+                to_state = State(fire(snap, r.trigger)).value
+                snap.status = to_state
+                for limit in limits:
+                    usage[_usage_key(snap, limit)] += 1
+            row = audit.new_row(
+                application_id=snap.id,
+                seq=snap.audit_count + 1,
+                prev_hash=snap.audit_head,
+                trigger=r.trigger,
+                from_state=from_state,
+                to_state=to_state,
+                accepted=outcome.accepted,
+                actor_role=r.actor.role.value,
+                actor_scope=r.actor.scope,
+                reason=r.reason,
+                rule=outcome.rule,
+                message=outcome.message,
+                at=now,
+                details=info,
+            )
+            snap.audit_count = row["seq"]
+            snap.audit_head = row["hash"]
+            snap.version += 1
+            snap.changed = True
+            audit_rows.append(row)
+            if outcome.accepted:
+                outbox.extend(outbox_rows_for(snap, edition, row, now))
+            results.append(
+                Result(
+                    snap.id,
+                    r.trigger,
+                    from_state,
+                    to_state,
+                    outcome.accepted,
+                    outcome.rule,
+                    outcome.message,
+                    row["seq"],
+                )
+            )
+        self._write(s, [sn for sn in snaps.values() if sn.changed], audit_rows, outbox, now)
+        return results
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _load(self, s: Session, ids: list[int]) -> tuple[dict[int, _Snapshot], dict[int, Campaign]]:
+        snaps: dict[int, _Snapshot] = {}
+        t = Application.__table__
+        pg = s.get_bind().dialect.name == "postgresql"
+        for i in range(0, len(ids), CHUNK):
+            stmt = select(t).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
+            if pg:
+                stmt = stmt.with_for_update()
+            for row in s.execute(stmt).mappings():
+                snaps[row["id"]] = _Snapshot(
+                    id=row["id"],
+                    campaign_id=row["campaign_id"],
+                    uscc=row["uscc"],
+                    name=row["name"],
+                    province=row["province"],
+                    group_name=row["group_name"],
+                    category=row["category"],
+                    consortium=bool(row["consortium"]),
+                    contact_email=row["contact_email"],
+                    status=row["status"],
+                    form=row["form"] or {},
+                    audit_count=row["audit_count"],
+                    audit_head=row["audit_head"],
+                    version=row["version"],
+                    read_version=row["version"],
+                )
+        cids = {sn.campaign_id for sn in snaps.values()}
+        campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_(cids)))}
+        return snaps, campaigns
+
+    def _quota_counts(self, s: Session, snaps: list[_Snapshot]) -> Counter[tuple[Any, ...]]:
+        """Recommendations already held, per (campaign, province|group, category, consortium)."""
+        counts: Counter[tuple[Any, ...]] = Counter()
+        scopes = sorted({(sn.campaign_id, *_scope_key(sn)) for sn in snaps}, key=lambda k: str(k))
+        for campaign_id, province, group in scopes:
+            scope = f"group:{group}" if group else f"province:{province}"
+            self.lock(s, f"quota:{campaign_id}:{scope}")
+            t = Application.__table__
+            cond = [t.c.campaign_id == campaign_id, t.c.status.in_(QUOTA_STATES)]
+            if group:
+                cond.append(t.c.group_name == group)
+            else:
+                cond += [t.c.province == province, t.c.group_name.is_(None)]
+            stmt = (
+                select(t.c.category, t.c.consortium, func.count())
+                .where(and_(*cond))
+                .group_by(t.c.category, t.c.consortium)
+            )
+            for category, consortium, n in s.execute(stmt):
+                counts[(campaign_id, province, group, category, bool(consortium))] += n
+        return counts
+
+    def _decide(
+        self,
+        r: Request,
+        snap: _Snapshot,
+        edition: Edition,
+        now: datetime,
+        app_w: Window | None,
+        scr_w: Window | None,
+        quotas: tuple[QuotaUsage, ...],
+        form_errors: tuple[str, ...],
+    ) -> Outcome:
+        facts = TransitionFacts(
+            trigger=r.trigger,
+            actor=r.actor,
+            now=now,
+            application=ApplicationFacts(
+                id=snap.id,
+                edition_id=edition.id,
+                org_uscc=snap.uscc,
+                province=snap.province,
+                group=snap.group_name,
+                category=snap.category,
+                consortium=snap.consortium,
+                state=snap.status,
+            ),
+            application_window=app_w,
+            screening_window=scr_w,
+            reason=r.reason,
+            quotas=quotas,
+            form_errors=form_errors,
+            extra=r.extra,
+        )
+        return evaluate(facts)
+
+    def _write(
+        self,
+        s: Session,
+        changed: list[_Snapshot],
+        audit_rows: list[dict[str, Any]],
+        outbox: list[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        t = Application.__table__
+        if changed:
+            stmt = (
+                update(t)
+                .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
+                .values(
+                    status=bindparam("b_status"),
+                    audit_count=bindparam("b_count"),
+                    audit_head=bindparam("b_head"),
+                    version=bindparam("b_version"),
+                    updated_at=bindparam("b_now"),
+                )
+            )
+            params = [
+                {
+                    "b_id": sn.id,
+                    "b_read": sn.read_version,
+                    "b_status": sn.status,
+                    "b_count": sn.audit_count,
+                    "b_head": sn.audit_head,
+                    "b_version": sn.version,
+                    "b_now": now,
+                }
+                for sn in changed
+            ]
+            result = s.connection().execute(stmt, params)
+            if result.rowcount != len(params):
+                raise Conflict(
+                    "冲突: an application was changed by another transaction at the same time; "
+                    "nothing was changed, reload and try again"
+                )
+            for sn in changed:
+                sn.read_version = sn.version
+                sn.changed = False
+        if audit_rows:
+            s.execute(AuditRecord.__table__.insert(), audit_rows)
+        if outbox:
+            dialect = s.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt_o = insert(OutboxMessage.__table__).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            )
+            s.execute(stmt_o, outbox)
+        s.expire_all()
+
+
+def _usage_key(snap: _Snapshot, limit: QuotaLimit) -> tuple[Any, ...]:
+    return (snap.campaign_id, *_scope_key(snap), snap.category, snap.consortium)
+
+
+def _usage(counts: Counter[tuple[Any, ...]], snap: _Snapshot, limit: QuotaLimit) -> QuotaUsage:
+    province, group = _scope_key(snap)
+    used = 0
+    for (cid, p, g, category, consortium), n in counts.items():
+        if cid != snap.campaign_id or p != province or g != group:
+            continue
+        if limit.per_category and category != snap.category:
+            continue
+        if limit.consortium_only and not consortium:
+            continue
+        used += n
+    if snap.status in QUOTA_STATES:  # its own slot is not "another" recommendation
+        used -= 1
+    label = f"{limit.label} {limit.name}".strip()
+    return QuotaUsage(name=label, limit=limit.limit, used=used, clause=limit.clause)
