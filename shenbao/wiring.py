@@ -44,4 +44,14 @@ def actor_from(text: str) -> Actor:
     actor = Actor.parse(text)
     if actor.role is Role.PROVINCE and actor.scope:
         return Actor(Role.PROVINCE, normalize_province(actor.scope))
+    if actor.role is Role.ENTERPRISE and actor.scope:
+        from programs.forms import check_uscc
+
+        scope = actor.scope.strip().upper()
+        if not check_uscc(scope):
+            raise ValueError(
+                f"--as: '{actor.scope}' 不是有效的统一社会信用代码 "
+                "(enterprise scope must be a valid USCC, GB 32100-2015)"
+            )
+        return Actor(Role.ENTERPRISE, scope)
     return actor

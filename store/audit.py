@@ -175,10 +175,16 @@ def verify(session: Session, batch: int = 5000) -> Iterator[Break]:
 
 
 def replay_state(records: list[AuditRecord], initial: str = "draft") -> str:
-    """The state an application's accepted records lead to, trigger by trigger."""
+    """The state an application's accepted records lead to, trigger by trigger.
+
+    Records of events that move no state (an expert assigned, a score, an objection, a report)
+    carry triggers outside the lifecycle table and are skipped.
+    """
+    from states.lifecycle import TRIGGERS
     from states.machine import replay
 
-    return str(replay([r.trigger for r in records if r.accepted], initial))
+    moves = [r.trigger for r in records if r.accepted and r.trigger in TRIGGERS]
+    return str(replay(moves, initial))
 
 
 @event.listens_for(AuditRecord, "before_update")

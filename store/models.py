@@ -164,3 +164,6 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime]
+
+
+from store import review_models  # noqa: E402,F401  (registers the review tables)

@@ -167,6 +167,7 @@ class Lifecycle:
         edition.quota_limits(province=short, group=group, category=category, consortium=consortium)
         if email is not None:
             _check_email(email)
+        _check_form_owner(form, uscc)
         with self.db.transaction() as s:
             campaign = self.campaign_for(s, edition.id, year)
             org = s.scalar(select(Organisation).where(Organisation.uscc == uscc))
@@ -219,6 +220,7 @@ class Lifecycle:
                     "EditOnlyDrafts",
                     f"不可修改: application {app_id} is {app.status}; only drafts are edited",
                 )
+            _check_form_owner(form, app.uscc)
             app.form_version += 1
             app.form = dict(form)
             app.updated_at = now
@@ -323,6 +325,17 @@ def _check_uscc(uscc: str) -> None:
         raise ValueError(
             f"--org: '{uscc}' 不是有效的统一社会信用代码 (fails the GB 32100-2015 check character)"
         )
+
+
+def _check_form_owner(form: Mapping[str, Any] | None, uscc: str) -> None:
+    basic = (form or {}).get("basic")
+    if isinstance(basic, Mapping) and basic.get("uscc"):
+        in_form = str(basic["uscc"]).strip().upper()
+        if in_form != uscc:
+            raise ValueError(
+                f"--file: basic.uscc '{in_form}' 与 --org '{uscc}' 不一致 "
+                "(the form's unified social credit code must be the applicant's)"
+            )
 
 
 def _check_email(email: str) -> None:

@@ -86,13 +86,19 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def valid_form(edition_id: str, kind: str) -> dict[str, Any]:
-    """A form that passes validation (the shipped example), or {} where none ships."""
-    try:
-        from programs.forms import example_form
-    except ImportError:
-        return {}
-    return example_form(edition_id, kind)
+def valid_form(
+    edition_id: str, kind: str, org: str | None = None, name: str | None = None
+) -> dict[str, Any]:
+    """A form that passes validation (the shipped example), for `org` when given."""
+    from programs.forms import example_form
+
+    form = example_form(edition_id, kind)
+    if org is not None:
+        form["basic"]["uscc"] = org
+    if name is not None:
+        key = "lead_name" if "lead_name" in form["basic"] else "company_name"
+        form["basic"][key] = name
+    return form
 
 
 def uscc(n: int) -> str:

@@ -44,19 +44,22 @@ def campaign_open(
     print(campaign.id)
 
 
-def load_form_file(path: Path) -> tuple[dict[str, Any], str | None]:
-    """A form from JSON, YAML or a filled .xlsx template; returns (form, kind in the file)."""
+def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, Any]:
+    """A form from JSON, YAML or a filled .xlsx template, as JSON-safe data."""
+    from programs.editions import load_edition
+    from programs.forms import load_form_file as load
+    from programs.forms import to_jsonable
+
     if not path.is_file():
         raise ValueError(f"--file: {path} does not exist")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from programs.forms.xlsx import read_form_xlsx_any
-
-        return read_form_xlsx_any(path)
-    raw = path.read_bytes()
-    from programs.forms import load_form_text
-
-    return load_form_text(raw, suffix), None
+    edition = load_edition(edition_id)
+    if kind is None:
+        if len(edition.categories) != 1:
+            raise ValueError(
+                f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
+            )
+        kind = edition.categories[0].id
+    return to_jsonable(load(path, edition.id, kind))
 
 
 def apply(
@@ -75,7 +78,7 @@ def apply(
     with refusals():
         form: dict[str, Any] | None = None
         if file is not None:
-            form, _kind = load_form_file(file)
+            form = load_form_file(file, edition, category)
         app_id = lifecycle().create_application(
             edition,
             uscc=org,

@@ -57,7 +57,9 @@ def cli(tmp_path: Path) -> Cli:
 
 def apply(cli: Cli, n: int, *extra: str) -> str:
     form = cli.tmp / f"form{n}.json"
-    form.write_text(json.dumps(valid_form("szzx-2026-2", "center"), ensure_ascii=False), "utf-8")
+    form.write_text(
+        json.dumps(valid_form("szzx-2026-2", "center", uscc(n)), ensure_ascii=False), "utf-8"
+    )
     out = cli.ok(
         "apply",
         "szzx-2026-2",
@@ -115,7 +117,7 @@ def test_lifecycle_commands(cli: Cli) -> None:
         (("list", "--state", "flying"), "--state: 'flying' is not a state"),
         (("review", "1", "approve", "--as", "province:广东"), "DECISION"),
         (("review", "1", "recommend", "--as", "province:深圳"), "计划单列市"),
-        (("submit", "1", "--as", "enterprise:X", "--now", "yesterday"), "--now"),
+        (("submit", "1", "--as", "ministry", "--now", "yesterday"), "--now"),
     ],
 )
 def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], needle: str) -> None:
@@ -129,5 +131,5 @@ def test_bad_apply_changes_nothing(cli: Cli) -> None:
     assert "UTF-8" in cli.refused(*base, "--org", uscc(5), "--file", str(bad))
     assert "--org" in cli.refused(*base, "--org", "91440300MA5XXXXX")
     assert "unknown" in cli.refused("apply", "nope-1", "--org", uscc(5), "--name", "x").lower()
-    assert "--province" in cli.refused(*base[:-1], "火星", "--org", uscc(5))
+    assert "province" in cli.refused(*base[:-1], "火星", "--org", uscc(5))
     assert json.loads(cli.ok("list", "--json")) == []

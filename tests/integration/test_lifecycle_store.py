@@ -55,7 +55,7 @@ def new_app(
         category=category,
         consortium=consortium,
         email=f"u{n}@example.com",
-        form=valid_form(edition, category or "center"),
+        form=valid_form(edition, category or "center", uscc(n), f"申报单位{n}"),
         now=OPEN if edition == "szzx-2026-2" else t("2021-11-20T09:00:00"),
     )
     return app_id, Actor.parse(f"enterprise:{uscc(n)}")
