@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shenbao.commands import audit, calendar, db, forms, lifecycle, states
+from shenbao.commands import audit, calendar, db, forms, lifecycle, notify, review, states
 
 app = typer.Typer(
     help="shenbao 申报: runs government program application campaigns end to end.",
@@ -16,7 +16,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(states.app, name="states")
 lifecycle.register(app)
+review.register(app)
 forms.register(app)
+notify.register(app)
 
 
 def main() -> None:

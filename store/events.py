@@ -1,4 +1,8 @@
-"""Which messages a state change causes: written to the outbox in the same transaction."""
+"""Which messages a state change causes, with the context each template needs.
+
+Rows are written to the outbox in the same transaction as the change, keyed by the audit record
+(or by the deadline and recipient for reminders), so no path can enqueue the same message twice.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from deadlines import format_instant
+from deadlines import Window, to_shanghai
 from programs.editions import Edition
-from states.lifecycle import State
-from store.outbox import message_id_for
+from store.outbox import outbox_row
 
 # trigger -> message type sent to the applicant's contact
 APPLICANT_MESSAGES: dict[str, str] = {
@@ -30,8 +33,17 @@ APPLICANT_MESSAGES: dict[str, str] = {
     "revoke": "revoked",
 }
 
+CATEGORY_EN = {
+    "manufacturing": "Manufacturing",
+    "ito": "IT outsourcing",
+    "supplier": "Service-outsourcing supplier",
+    "park": "Service-outsourcing park",
+    "training": "Training institution",
+    "center": "Digital-transformation promotion centre",
+}
 
-class _AppLike(Protocol):
+
+class AppLike(Protocol):
     id: int
     campaign_id: int
     name: str
@@ -44,7 +56,11 @@ class _AppLike(Protocol):
     form: dict[str, Any]
 
 
-def applicant_contact(app: _AppLike) -> str | None:
+def iso(instant: datetime) -> str:
+    return to_shanghai(instant).isoformat()
+
+
+def applicant_contact(app: AppLike) -> str | None:
     """The application's --email, else the contact email in its form."""
     if app.contact_email:
         return app.contact_email
@@ -58,67 +74,84 @@ def applicant_contact(app: _AppLike) -> str | None:
     return None
 
 
-def base_context(app: _AppLike, edition: Edition, now: datetime) -> dict[str, Any]:
-    state = State(app.status)
+def base_context(app: AppLike, edition: Edition) -> dict[str, Any]:
+    category = edition.category(app.category)
     return {
+        "enterprise_name": app.name,
+        "program_name": edition.title,
         "application_id": app.id,
-        "applicant_name": app.name,
         "uscc": app.uscc,
         "province": app.province or "",
-        "group": app.group_name or "",
-        "category": app.category,
-        "category_zh": edition.category(app.category).name_zh,
+        "category_label": category.name_zh,
+        "category_en": CATEGORY_EN.get(app.category, app.category),
         "edition_id": edition.id,
-        "edition_title": edition.title,
-        "organiser": edition.organiser,
-        "state": state.value,
-        "state_zh": state.applicant_name,
-        "now": format_instant(now),
     }
 
 
-def outbox_row(
-    *,
-    key: str,
+def _actor_label(scope: str | None, role: str) -> str:
+    if role == "province" and scope:
+        return f"{scope}省级主管部门"
+    if role == "group" and scope:
+        return scope
+    return {"ministry": "主管部委", "system": "申报系统"}.get(role, scope or role)
+
+
+def transition_context(
     message_type: str,
-    recipient: str,
-    context: dict[str, Any],
+    app: AppLike,
+    edition: Edition,
+    audit_row: Mapping[str, Any],
     now: datetime,
-    application_id: int | None = None,
-    campaign_id: int | None = None,
-    lang: str = "zh",
-    not_before: datetime | None = None,
+    application_window: Window | None = None,
 ) -> dict[str, Any]:
-    return {
-        "idempotency_key": key,
-        "message_id": message_id_for(key),
-        "message_type": message_type,
-        "recipient": recipient,
-        "lang": lang,
-        "context": context,
-        "application_id": application_id,
-        "campaign_id": campaign_id,
-        "status": "queued",
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": not_before or now,
-        "sent_at": None,
-        "last_error": None,
-    }
+    """The template context of the message an accepted transition causes."""
+    ctx = base_context(app, edition)
+    details = audit_row.get("details") or {}
+    reason = audit_row.get("reason") or details.get("reason") or ""
+    by = _actor_label(audit_row.get("actor_scope"), audit_row.get("actor_role", ""))
+    at = iso(now)
+    title = details.get("title") or edition.title
+    if message_type == "submitted":
+        ctx |= {"receipt_no": f"SB-{app.id}-{audit_row['seq']}", "submitted_at": at}
+    elif message_type == "returned":
+        deadline = application_window.ends_at if application_window else now
+        ctx |= {"reason": reason, "returned_by": by, "deadline": iso(deadline)}
+    elif message_type in ("rejected", "not_recommended"):
+        ctx |= {"reason": reason, "decided_by": by}
+    elif message_type == "recommended":
+        ctx |= {"recommended_by": by}
+    elif message_type == "withdrawn":
+        ctx |= {"withdrawn_at": at}
+    elif message_type == "lapsed":
+        closed = application_window.ends_at if application_window else now
+        ctx |= {"closed_at": iso(closed)}
+    elif message_type in ("notice_published", "notice_ending"):
+        notice = details.get("notice") or {}
+        ctx |= {"notice_label": notice.get("label", ""), "deadline": notice.get("ends_at", at)}
+    elif message_type in ("confirmed", "renewed"):
+        ctx |= {"title": title, "term": details.get("term", "")}
+    elif message_type == "removed_after_notice":
+        ctx |= {"reason": reason}
+    elif message_type == "recertification_open":
+        ctx |= {"title": title, "deadline": details.get("recert_deadline", at)}
+    elif message_type == "revoked":
+        ctx |= {"title": title, "reason": reason}
+    return ctx
 
 
 def outbox_rows_for(
-    app: _AppLike, edition: Edition, audit_row: Mapping[str, Any], now: datetime
+    app: AppLike,
+    edition: Edition,
+    audit_row: Mapping[str, Any],
+    now: datetime,
+    application_window: Window | None = None,
 ) -> list[dict[str, Any]]:
     """The messages an accepted transition causes (keyed by the audit record: never twice)."""
     message_type = APPLICANT_MESSAGES.get(audit_row["trigger"])
     recipient = applicant_contact(app)
     if message_type is None or recipient is None:
         return []
-    context = base_context(app, edition, now)
-    context["reason"] = audit_row.get("reason") or ""
-    details = audit_row.get("details") or {}
-    context.update({k: v for k, v in details.items() if k in CONTEXT_FROM_DETAILS})
+    context = transition_context(message_type, app, edition, audit_row, now, application_window)
     return [
         outbox_row(
             key=f"transition:{app.id}:{audit_row['seq']}:{message_type}:{recipient}",
@@ -130,6 +163,3 @@ def outbox_rows_for(
             campaign_id=app.campaign_id,
         )
     ]
-
-
-CONTEXT_FROM_DETAILS = ("notice", "term", "score", "title")

@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from deadlines import Window
@@ -29,7 +27,8 @@ from states.policy import evaluate
 from states.rules import ApplicationFacts, Outcome, QuotaUsage, Refusal, TransitionFacts
 from store import audit
 from store.events import outbox_rows_for
-from store.models import Application, AuditRecord, Campaign, OutboxMessage
+from store.models import Application, AuditRecord, Campaign
+from store.outbox import insert_rows
 
 # States that hold a recommendation slot (withdrawn / not recommended free it).
 QUOTA_STATES = tuple(
@@ -217,7 +216,7 @@ class TransitionEngine:
             snap.changed = True
             audit_rows.append(row)
             if outcome.accepted:
-                outbox.extend(outbox_rows_for(snap, edition, row, now))
+                outbox.extend(outbox_rows_for(snap, edition, row, now, app_w))
             results.append(
                 Result(
                     snap.id,
@@ -364,13 +363,7 @@ class TransitionEngine:
                 sn.changed = False
         if audit_rows:
             s.execute(AuditRecord.__table__.insert(), audit_rows)
-        if outbox:
-            dialect = s.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt_o = insert(OutboxMessage.__table__).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]
-            )
-            s.execute(stmt_o, outbox)
+        insert_rows(s, outbox)
         s.expire_all()
 
 
