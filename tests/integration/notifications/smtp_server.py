@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -43,6 +44,9 @@ class Recorder:
         self.tries: Counter[str] = Counter()
         self.answer: Callable[[str], str] | None = None
         self.refuse_rcpt: dict[str, str] = {}
+        self.delay = 0.0  # seconds spent in DATA, to observe concurrency
+        self.in_data = 0
+        self.max_in_data = 0
         self._lock = threading.Lock()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
@@ -58,6 +62,13 @@ class Recorder:
         message_id = str(headers["Message-ID"])
         with self._lock:
             self.tries[message_id] += 1
+        if self.delay:
+            with self._lock:
+                self.in_data += 1
+                self.max_in_data = max(self.max_in_data, self.in_data)
+            await asyncio.sleep(self.delay)
+            with self._lock:
+                self.in_data -= 1
         answer = self.answer(message_id) if self.answer else "250 2.0.0 OK"
         if answer.startswith("250"):
             login = session.auth_data.login.decode() if session.authenticated else None

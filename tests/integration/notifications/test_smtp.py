@@ -8,13 +8,14 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications.drain import MemoryOutbox, OutboxItem, drain
-from notifications.message import message_id_for
+from notifications.message import build_email, message_id_for
 from notifications.render import MESSAGE_TYPES, example_context, render
 from notifications.senders import SmtpPoolSender
 from notifications.settings import parse_mail_url
@@ -95,6 +96,32 @@ def test_pool_delivers_every_message_over_few_connections(server: tuple[Recorder
         assert back["Subject"] == render(it.message_type, it.context, lang=it.lang).subject
         calendars = [p for p in back.walk() if p.get_content_type() == "text/calendar"]
         assert len(calendars) == int(MESSAGE_TYPES[it.message_type].about_deadline)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrency_is_bounded(server: tuple[Recorder, int], concurrency: int) -> None:
+    recorder, port = server
+    recorder.delay = 0.05
+    batch = items(12)
+
+    async def go() -> float:
+        async with smtp(port, f"pool={concurrency}&concurrency={concurrency}") as sender:
+            started = asyncio.get_running_loop().time()
+            results = await asyncio.gather(*(sender.send(_built(it)) for it in batch))
+            assert all(r.ok for r in results)
+            return asyncio.get_running_loop().time() - started
+
+    elapsed = asyncio.run(go())
+    assert recorder.max_in_data == concurrency
+    assert elapsed >= 12 / concurrency * 0.05
+    assert sorted(recorder.ids()) == sorted(expected_ids(batch))
+
+
+def _built(it: OutboxItem) -> EmailMessage:
+    return build_email(
+        message_id=message_id_for(it.idempotency_key), sender="申报系统 <noreply@example.cn>",
+        to=it.recipient, rendered=render(it.message_type, it.context, lang=it.lang), lang=it.lang,
+    )  # fmt: skip
 
 
 def test_451_is_retried_after_backoff_and_then_delivered(server: tuple[Recorder, int]) -> None:
