@@ -25,11 +25,13 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage.__table__).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]
+    table = OutboxMessage.__table__
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
     )
-    result = session.execute(stmt, rows)
-    return max(result.rowcount, 0)
+    return len(session.execute(stmt, rows).all())
 
 
 def outbox_row(
