@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from shenbao.commands import audit, calendar, db, forms, lifecycle, notify, review, states
+from shenbao.commands import (
+    audit,
+    calendar,
+    db,
+    forms,
+    lifecycle,
+    notify,
+    orchestration,
+    review,
+    states,
+)
 
 app = typer.Typer(
     help="shenbao 申报: runs government program application campaigns end to end.",
@@ -19,6 +29,7 @@ lifecycle.register(app)
 review.register(app)
 forms.register(app)
 notify.register(app)
+orchestration.register(app)
 
 
 def main() -> None:

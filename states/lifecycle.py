@@ -195,7 +195,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         "publish_notice",
         (State.SHORTLISTED,),
         State.PUBLIC_NOTICE,
-        _MINISTRY,
+        _MINISTRY_OR_SYSTEM,  # the campaign flow publishes once the ministry decided the list
         False,
         "发布公示",
         f"{LIANGRONG_2021} 附件1 九（公示5个工作日）; {LIANGRONG_2026} 九",

@@ -66,7 +66,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front (no upgrade deadlocks); readers do not wait
+            readonly = conn.get_execution_options().get("shenbao_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -78,7 +80,11 @@ class Database:
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **kwargs)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # `sessions()` is for reading (no write lock on SQLite); `transaction()` for writing
+        self.sessions = sessionmaker(
+            self.engine.execution_options(shenbao_readonly=True), expire_on_commit=False
+        )
+        self._writers = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -87,7 +93,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any exception."""
-        with self.sessions() as session, session.begin():
+        with self._writers() as session, session.begin():
             yield session
 
     def advisory_lock(self, session: Session, key: str) -> None:

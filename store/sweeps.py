@@ -7,6 +7,7 @@ Run it as often as you like: a second run at the same instant changes nothing an
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,7 +26,7 @@ from store.outbox import insert_rows, outbox_row
 from store.service import Lifecycle
 from store.transitions import QUOTA_STATES, Request, windows_of
 
-BATCH = 500
+BATCH = int(os.environ.get("SHENBAO_SWEEP_BATCH", "500"))
 # States in which a reminder still makes sense, per reminder kind.
 REMIND_TO_SUBMIT = (State.DRAFT.value,)
 
@@ -361,3 +362,34 @@ class Sweeper:
                     )
         with self.db.transaction() as s:
             return insert_rows(s, rows)
+
+
+def milestones(campaign: Campaign, edition: Edition, notice_ends: list[datetime]) -> list[datetime]:
+    """Every instant at which something falls due for a campaign, in order."""
+    app_w, screening = windows_of(campaign)
+    out: list[datetime] = []
+    if app_w is not None:
+        out.append(app_w.opens_at)
+        out += [reminder_at(app_w.closes, n) for n in edition.reminders.application_close_days]
+        out.append(app_w.ends_at)
+    if screening is not None:
+        steps = edition.reminders.screening_close_working_days
+        out += [reminder_at(screening.closes, n, unit="working_days") for n in steps]
+        out.append(screening.ends_at)
+    out += notice_ends
+    return sorted(set(out))
+
+
+def campaign_timetable(db: Any, campaign_id: int) -> list[datetime]:
+    from store.review_models import Notice
+
+    with db.sessions() as s:
+        campaign = s.get(Campaign, campaign_id)
+        if campaign is None:
+            raise LookupError(f"campaign: no campaign with id {campaign_id}")
+        ends = list(s.scalars(select(Notice.ends_at).where(Notice.campaign_id == campaign_id)))
+    return milestones(campaign, load_edition(campaign.edition_id), ends)
+
+
+def next_milestone(db: Any, campaign_id: int, now: datetime) -> datetime | None:
+    return next((m for m in campaign_timetable(db, campaign_id) if m > now), None)

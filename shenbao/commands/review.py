@@ -429,10 +429,11 @@ def reports_submit(
     now: str | None = NOW,
 ) -> None:
     """Submit the report on REPORT_YEAR; a late one is accepted and marked overdue."""
+    who = _actor(actor)
     with refusals():
         data = _load_mapping(file, "--file")
         done = _review().submit_report(
-            _app_id(app), report_year, data, actor=_actor(actor), now=now_from(now)
+            _app_id(app), report_year, data, actor=who, now=now_from(now)
         )
     when = f"overdue: {done.working_days_late} working day(s) late" if done.overdue else "on time"
     print(f"{app}: report on {done.report_year} (due {done.due_date.isoformat()}) {when}")
