@@ -73,7 +73,7 @@ def advance(campaign_id: int, now: str | None) -> dict[str, Any]:
         done["scoring_opened"] = sum(1 for r in opened if r.accepted)
     if _count(campaign_id, State.SHORTLISTED) and not _count(campaign_id, State.EXPERT_SCORING):
         published = review.publish_notice(campaign_id, at=at, actor=SYSTEM)
-        done["notice"] = getattr(published, "label", str(published))
+        done["notice"] = published.period.label()
     return done
 
 

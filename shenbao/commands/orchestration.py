@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -58,3 +59,25 @@ def launch(
 
 def register(root: typer.Typer) -> None:
     root.command("serve")(serve)
+    root.command("demo")(demo)
+
+
+def demo(
+    edition: str = typer.Argument("liangrong-2021", help="liangrong-2021 or szzx-2026-2"),
+    directory: Path = typer.Option(Path("shenbao-demo"), "--dir", help="where the demo writes"),
+    applicants: int = typer.Option(200, "--applicants", min=20, max=5000),
+) -> None:
+    """Run a whole campaign with a simulated clock on the embedded defaults."""
+    import os
+
+    from rich.console import Console
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from shenbao.demo import Demo, summary
+
+    console = Console()
+    with refusals():
+        run = Demo(edition, directory.resolve(), console)
+    run.run(applicants)
+    summary(console, run)

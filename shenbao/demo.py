@@ -1,0 +1,488 @@
+"""`shenbao demo`: a whole campaign on the embedded defaults, with a simulated clock.
+
+About 200 synthetic applicants across provinces and categories go through everything a real
+campaign meets: valid and invalid forms, late submissions refused, provincial reviews within and
+beyond quota, reminders, expert scoring with a tie at the cut, a 公示 over a holiday with one
+objection upheld, confirmation, and the first annual-report round with one late report. The
+scheduled parts run as Prefect flows (ephemeral server unless PREFECT_API_URL is set).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from deadlines import SHANGHAI, format_instant
+from programs.editions import Edition, load_edition
+from states.actors import Actor
+from states.lifecycle import State
+from states.rules import Refusal
+
+MINISTRY = Actor.parse("ministry")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The simulated calendar of one demo edition (all Asia/Shanghai)."""
+
+    opens: datetime
+    last_day: datetime  # the last day of the application window, 10:00
+    late: datetime  # just after the window closed
+    review_days: tuple[datetime, ...]
+    after_screening: datetime
+    scoring: datetime
+    shortlist: datetime
+    notice: datetime  # published: the period crosses a public holiday
+    objections: datetime
+    after_period: datetime  # one second after the period ended
+    close_notice: datetime
+    reports_open: datetime | None
+    report_due_day: datetime | None
+    top_k: int
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+PLANS: dict[str, Plan] = {
+    # 商办服贸函〔2021〕360号: provinces send by 2021-12-10; 公示 over the 2022 Spring Festival;
+    # titles confirmed in 2022 first report on 2023 (自确定次年起), due 2023-11-30.
+    "liangrong-2021": Plan(
+        opens=at("2021-11-08T09:00:00"),
+        last_day=at("2021-12-10T10:00:00"),
+        late=at("2021-12-11T00:00:01"),
+        review_days=(at("2021-12-06T10:00:00"), at("2021-12-09T15:00:00")),
+        after_screening=at("2021-12-11T09:00:00"),
+        scoring=at("2022-01-05T09:00:00"),
+        shortlist=at("2022-01-20T10:00:00"),
+        notice=at("2022-01-28T09:00:00"),
+        objections=at("2022-02-07T10:00:00"),
+        after_period=at("2022-02-09T00:00:01"),
+        close_notice=at("2022-02-09T09:00:00"),
+        reports_open=at("2023-10-31T09:00:00"),
+        report_due_day=at("2023-11-30T00:00:00"),
+        top_k=12,
+    ),
+    # 工信厅规函〔2026〕238号: window 5/27–6/20, screening 6/21–6/30; 公示 over National Day.
+    "szzx-2026-2": Plan(
+        opens=at("2026-05-27T09:00:00"),
+        last_day=at("2026-06-20T10:00:00"),
+        late=at("2026-06-21T00:00:01"),
+        review_days=(at("2026-06-23T10:00:00"), at("2026-06-29T15:00:00")),
+        after_screening=at("2026-07-01T09:00:00"),
+        scoring=at("2026-07-15T09:00:00"),
+        shortlist=at("2026-09-10T10:00:00"),
+        notice=at("2026-09-28T09:00:00"),
+        objections=at("2026-10-08T10:00:00"),
+        after_period=at("2026-10-10T00:00:01"),
+        close_notice=at("2026-10-10T09:00:00"),
+        reports_open=None,
+        report_due_day=None,
+        top_k=15,
+    ),
+}
+
+PROVINCES = (
+    "广东", "江苏", "浙江", "山东", "河南", "北京", "上海", "湖北", "四川", "福建",
+    "安徽", "湖南", "天津", "辽宁", "陕西", "重庆", "江西", "广西", "云南", "甘肃",
+    "宁夏", "海南",
+)  # fmt: skip
+
+
+@dataclass
+class Applicant:
+    app_id: int
+    uscc: str
+    name: str
+    province: str
+    category: str
+    valid: bool
+    email: str
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    applicants: list[Applicant] = field(default_factory=list)
+    events: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+def _uscc(n: int) -> str:
+    from programs.forms import make_uscc
+
+    return make_uscc(f"9111010{n:010d}")
+
+
+class Demo:
+    def __init__(self, edition_id: str, directory: Path, console: Console, seed: int = 2026):
+        if edition_id not in PLANS:
+            raise ValueError(
+                f"EDITION: the demo runs {', '.join(PLANS)} (whose whole timeline the shipped "
+                f"calendar covers), not '{edition_id}'"
+            )
+        self.edition: Edition = load_edition(edition_id)
+        self.plan = PLANS[edition_id]
+        self.dir = directory
+        self.console = console
+        self.rng = random.Random(seed)
+        self.result = DemoResult(directory)
+
+    # -- set-up --------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        if self.dir.exists():
+            for name in ("shenbao.db", "shenbao.db-wal", "shenbao.db-shm", "outbox", "exports"):
+                target = self.dir / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.environ["SHENBAO_DATABASE_URL"] = f"sqlite:///{self.dir / 'shenbao.db'}"
+        os.environ["SHENBAO_MAIL"] = f"file:{self.dir / 'outbox'}"
+        from shenbao import wiring
+
+        wiring._database.cache_clear()
+        self.lc = wiring.lifecycle()
+        from store.review import Review
+
+        self.review = Review(self.lc)
+
+    def flow(self, name: str, **params: Any) -> dict[str, Any]:
+        from flows.campaign import campaign
+        from flows.sweep import deadline_sweep
+        from flows.yearly import annual_report_collection
+
+        flows = {
+            "campaign": campaign,
+            "deadline_sweep": deadline_sweep,
+            "annual_report_collection": annual_report_collection,
+        }
+        result = flows[name](**params)
+        self.result.events[f"flow:{name}"] += 1
+        return result
+
+    def _try(self, kind: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            value = fn(*args, **kwargs)
+            self.result.events[f"{kind}:accepted"] += 1
+            return value
+        except (Refusal, ValueError, LookupError) as exc:
+            rule = getattr(exc, "rule", type(exc).__name__)
+            self.result.events[f"{kind}:refused:{rule}"] += 1
+            return None
+
+    # -- the campaign ----------------------------------------------------------------------------
+    def run(self, n: int = 200) -> DemoResult:
+        from store.contacts import Contacts
+
+        p, ed = self.plan, self.edition
+        steps = 10
+        with Progress(console=self.console) as progress:
+            task = progress.add_task(f"{ed.id}: {ed.title}", total=steps)
+
+            def step(text: str) -> None:
+                progress.console.print(f"[bold cyan]▸[/] {text}")
+                progress.advance(task)
+
+            self.prepare()
+            contacts = Contacts(self.lc.db)
+            contacts.add("ministry", "-", "coordinator@ministry.example.cn", "主管司局", p.opens)
+            for province in PROVINCES:
+                code = f"{province}商务主管部门"
+                contacts.add("province_commerce", province, f"{_slug(province)}@commerce.example.cn",
+                             code, p.opens)  # fmt: skip
+            opened = self.flow("campaign", edition=ed.id, year=ed.year, now=p.opens.isoformat())
+            step(f"campaign opened ({opened['campaign_id']}); next run {opened['next_run']}")
+
+            self.apply(n)
+            step(f"{n} applications created ({sum(a.valid for a in self.result.applicants)} "
+                 "with valid forms)")  # fmt: skip
+            self.submit()
+            step("submissions: valid forms accepted, invalid forms refused with every problem")
+            self.remind()
+            step("reminders before the window closed (7, 3, 1 days) written to the mail folder")
+            self.late()
+            step("late submissions refused: 逾期不予受理")
+            self.provincial_reviews()
+            step("provincial reviews: recommended within quota, the rest refused or rejected")
+            after = self.flow("campaign", edition=ed.id, year=ed.year,
+                              now=p.after_screening.isoformat())  # fmt: skip
+            step(f"window closed: drafts locked ({after['done']['lapsed']}), screening report "
+                 f"sent, scoring opened ({after['done'].get('scoring_opened', 0)})")  # fmt: skip
+            tie = self.scoring()
+            step(f"expert scoring; shortlist top {p.top_k} per category; {tie}")
+            notice = self.notice()
+            step(notice)
+            if p.reports_open is not None:
+                step(self.annual_reports())
+            else:
+                step(f"{ed.id} states no annual report: the round is skipped")
+            self.flow("deadline_sweep", now=(p.close_notice + timedelta(days=1)).isoformat())
+        return self.result
+
+    def apply(self, n: int) -> None:
+        from programs.forms import synthetic_form
+
+        p, ed = self.plan, self.edition
+        window = (p.last_day - p.opens).total_seconds()
+        for i in range(n):
+            province = PROVINCES[min(int(self.rng.expovariate(0.18)), len(PROVINCES) - 1)]
+            category = self.rng.choice(ed.category_ids)
+            valid = self.rng.random() > 0.12
+            form = synthetic_form(ed.id, category, self.rng, valid=valid)
+            uscc = _uscc(i + 1)
+            key = "lead_name" if "lead_name" in form.get("basic", {}) else "company_name"
+            name = f"{province}{_company(self.rng)}{i + 1:03d}"
+            if isinstance(form.get("basic"), dict):
+                form["basic"]["uscc"] = uscc
+                form["basic"][key] = name
+            email = f"contact{i + 1:03d}@applicant.example.cn"
+            created = p.opens + timedelta(seconds=self.rng.uniform(0, window * 0.5))
+            app_id = self.lc.create_application(
+                ed.id, uscc=uscc, name=name, province=province, category=category,
+                email=email, form=form, now=created,
+            )  # fmt: skip
+            self.result.applicants.append(
+                Applicant(app_id, uscc, name, province, category, valid, email)
+            )
+
+    def submit(self) -> None:
+        p = self.plan
+        window = (p.last_day - p.opens).total_seconds()
+        for a in self.result.applicants:
+            if a.valid and self.rng.random() < 0.1:
+                continue  # forgets: reminded, then locked when the window closes
+            when = p.opens + timedelta(seconds=self.rng.uniform(window * 0.5, window * 0.9))
+            actor = Actor.parse(f"enterprise:{a.uscc}")
+            self._try("submit", self.lc.trigger, a.app_id, "submit", actor=actor, now=when)
+
+    def remind(self) -> None:
+        closes = self.plan.last_day.replace(hour=9, minute=0)
+        for days in (7, 3, 1):
+            self.flow("deadline_sweep", now=(closes - timedelta(days=days)).isoformat())
+
+    def late(self) -> None:
+        drafts = [a for a in self.result.applicants if self.lc.get(a.app_id).status == "draft"]
+        for a in drafts[:5]:
+            actor = Actor.parse(f"enterprise:{a.uscc}")
+            self._try("late_submit", self.lc.trigger, a.app_id, "submit", actor=actor,
+                      now=self.plan.late)  # fmt: skip
+
+    def provincial_reviews(self) -> None:
+        p = self.plan
+        by_province: dict[str, list[Applicant]] = {}
+        for a in self.result.applicants:
+            if self.lc.get(a.app_id).status == State.SUBMITTED.value:
+                by_province.setdefault(a.province, []).append(a)
+        for province, apps in sorted(by_province.items()):
+            actor = Actor.parse(f"province:{province}")
+            first_day, last_day = p.review_days
+            for a in apps:
+                ok = self._try("recommend", self.lc.trigger, a.app_id, "recommend",
+                               actor=actor, now=first_day)  # fmt: skip
+                if ok is None:  # beyond quota: the province says no, with its reason
+                    self._try("reject", self.lc.trigger, a.app_id, "reject", actor=actor,
+                              now=last_day, reason="超出本地区推荐名额 (beyond the quota)")  # fmt: skip
+
+    def scoring(self) -> str:
+        p = self.plan
+        cid = self.review.campaign_id(self.edition.id, self.edition.year)
+        sheet = {
+            "aggregation": "trimmed_mean",
+            "conflict_same_province": True,
+            "criteria": [
+                {"id": "capability", "label_zh": "综合实力", "max_points": 30, "weight": 3},
+                {"id": "innovation", "label_zh": "创新能力", "max_points": 30, "weight": 3},
+                {"id": "integration", "label_zh": "融合成效", "max_points": 25, "weight": 2.5},
+                {"id": "cases", "label_zh": "典型案例", "max_points": 15, "weight": 1.5},
+            ],
+        }
+        self.review.define_sheet(cid, sheet, actor=MINISTRY, now=p.scoring)
+        apps = [
+            a for a in self.result.applicants
+            if self.lc.get(a.app_id).status == State.EXPERT_SCORING.value
+        ]  # fmt: skip
+        # distinct qualities, so that the only tie is the one made on purpose below
+        draws = self.rng.sample(range(4000, 9800), len(apps))
+        quality = {a.app_id: Decimal(d) / 100 for a, d in zip(apps, draws, strict=True)}
+        # a tie straddling the cut of the largest category
+        cat = Counter(a.category for a in apps).most_common(1)[0][0]
+        ranked = sorted((a for a in apps if a.category == cat), key=lambda a: -quality[a.app_id])
+        if len(ranked) > p.top_k:
+            quality[ranked[p.top_k - 1].app_id] = quality[ranked[p.top_k].app_id]
+        experts = [f"E{k:02d}" for k in range(1, 8)]
+        expert_province = {e: PROVINCES[k * 3 % len(PROVINCES)] for k, e in enumerate(experts)}
+        conflict_tried = False
+        for a in apps:
+            chosen = [e for e in experts if expert_province[e] != a.province][:5]
+            if not conflict_tried:  # an expert of the applicant's own organisation is refused
+                self._try("assign", self.review.assign_expert, a.app_id, expert_id="E99",
+                          org_uscc=a.uscc, province=None, actor=MINISTRY, now=p.scoring)  # fmt: skip
+                conflict_tried = True
+            for e in chosen:
+                self.review.assign_expert(a.app_id, expert_id=e, org_uscc=None,
+                                          province=expert_province[e], actor=MINISTRY,
+                                          now=p.scoring)  # fmt: skip
+            q = quality[a.app_id] / 100
+            scores = {c["id"]: str((Decimal(c["max_points"]) * q).quantize(Decimal("0.01")))
+                      for c in sheet["criteria"]}  # fmt: skip
+            for e in chosen:
+                self.review.submit_score(a.app_id, expert_id=e, scores=scores,
+                                         actor=Actor.parse(f"expert:{e}"),
+                                         now=p.scoring + timedelta(days=3))  # fmt: skip
+        outcome = self.review.shortlist(cid, top_k=p.top_k, actor=MINISTRY, now=p.shortlist)
+        if not outcome.ties:
+            return "no tie at the cut"
+        for tie in outcome.ties:
+            choice = sorted(tie.app_ids)[: tie.slots_left]
+            self.review.resolve_tie(cid, tie.category, choice, actor=MINISTRY,
+                                    now=p.shortlist + timedelta(hours=2))  # fmt: skip
+            self.result.notes.append(
+                f"tie at the cut in {tie.category}: applications {list(tie.app_ids)} at "
+                f"{tie.score}; the coordinator chose {choice}"
+            )
+        cats = ", ".join(t.category for t in outcome.ties)
+        return f"tie at the cut ({cats}) reported and decided by the coordinator"
+
+    def notice(self) -> str:
+        p, ed = self.plan, self.edition
+        run = self.flow("campaign", edition=ed.id, year=ed.year, now=p.notice.isoformat())
+        label = run["done"].get("notice", "")
+        listed = [
+            a for a in self.result.applicants
+            if self.lc.get(a.app_id).status == State.PUBLIC_NOTICE.value
+        ]  # fmt: skip
+        upheld, dismissed = listed[0], listed[1]
+        contact = "13900000000 张先生"
+        o1 = self.review.file_objection(upheld.app_id, contact=contact, reason="申报材料中的营业收入与审计报告不符",
+                                        actor=Actor.parse("system"), now=p.objections)  # fmt: skip
+        o2 = self.review.file_objection(dismissed.app_id, contact=contact, reason="疑似存在不良信用记录",
+                                        actor=Actor.parse("system"), now=p.objections)  # fmt: skip
+        self.review.resolve_objection(o1, "upheld", reason="经核查，营业收入数据不实",
+                                      actor=MINISTRY, now=p.objections + timedelta(hours=5))  # fmt: skip
+        self.review.resolve_objection(o2, "dismissed", reason="经核查，信用记录良好",
+                                      actor=MINISTRY, now=p.objections + timedelta(hours=6))  # fmt: skip
+        self._try("late_objection", self.review.file_objection, dismissed.app_id, contact=contact,
+                  reason="补充异议", actor=Actor.parse("system"), now=p.after_period)  # fmt: skip
+        closed = self.flow("deadline_sweep", now=p.close_notice.isoformat())
+        self.result.notes.append(
+            f"公示 {label}: objection upheld against {upheld.app_id} (removed), dismissed for "
+            f"{dismissed.app_id}; an objection one second after the period was refused"
+        )
+        return f"公示 {label}, objections heard; {closed['applied']['notices_closed']} decided"
+
+    def annual_reports(self) -> str:
+        from programs.forms import example_annual_report
+
+        p, ed = self.plan, self.edition
+        assert p.reports_open is not None and p.report_due_day is not None
+        opened = self.flow("annual_report_collection", edition=ed.id,
+                           now=p.reports_open.isoformat())  # fmt: skip
+        year = opened["report_year"]
+        confirmed = [
+            a for a in self.result.applicants
+            if self.lc.get(a.app_id).status == State.CONFIRMED.value
+        ]  # fmt: skip
+        for days in (7, 1):
+            self.flow("deadline_sweep",
+                      now=(p.report_due_day - timedelta(days=days, hours=-9)).isoformat())  # fmt: skip
+        late, missing = confirmed[0], confirmed[1]
+        for a in confirmed[2:]:
+            data = example_annual_report(ed.id, report={"year": year})
+            when = p.report_due_day - timedelta(days=self.rng.randint(1, 20), hours=-10)
+            self._try("report", self.review.submit_report, a.app_id, year, data,
+                      actor=Actor.parse(f"enterprise:{a.uscc}"), now=when)  # fmt: skip
+        data = example_annual_report(ed.id, report={"year": year})
+        one_day_late = p.report_due_day + timedelta(days=1, hours=10)
+        submitted = self.review.submit_report(late.app_id, year, data,
+                                              actor=Actor.parse(f"enterprise:{late.uscc}"),
+                                              now=one_day_late)  # fmt: skip
+        self.flow("deadline_sweep", now=(p.report_due_day + timedelta(days=8)).isoformat())
+        self.result.notes.append(
+            f"annual report on {year}: {late.name} submitted {format_instant(one_day_late)}, "
+            f"{getattr(submitted, 'working_days_late', '?')} working day(s) late; "
+            f"{missing.name} has not reported (overdue reminders sent)"
+        )
+        return f"annual reports on {year}: one late, one missing; overdue reminders sent"
+
+
+def _slug(province: str) -> str:
+    return f"p{abs(hash(province)) % 10_000:04d}"
+
+
+def _company(rng: random.Random) -> str:
+    head = rng.choice(["智造", "数科", "云联", "精工", "华信", "恒通", "博远", "新创"])
+    tail = rng.choice(["科技有限公司", "信息技术股份有限公司", "装备制造有限公司", "软件有限公司"])
+    return head + tail
+
+
+def summary(console: Console, demo: Demo) -> None:
+    """Tables per state and per province, then where to look."""
+    rows = demo.lc.list_applications(edition=demo.edition.id)
+    by_state = Counter(a.status for a, _ in rows)
+    table = Table(title=f"{demo.edition.id}: applications by state")
+    table.add_column("state")
+    table.add_column("状态")
+    table.add_column("count", justify="right")
+    for state in State:
+        if by_state.get(state.value):
+            table.add_row(state.value, state.staff_name, str(by_state[state.value]))
+    console.print(table)
+    by_province: dict[str, Counter[str]] = {}
+    for a, _ in rows:
+        by_province.setdefault(a.province or a.group_name or "-", Counter())[a.status] += 1
+    prov = Table(title="by province")
+    cols = ["applications", "recommended", "confirmed", "not recommended or lapsed"]
+    prov.add_column("province")
+    for c in cols:
+        prov.add_column(c, justify="right")
+    for province, c in sorted(by_province.items(), key=lambda kv: -sum(kv[1].values())):
+        recommended = sum(
+            c[s]
+            for s in (
+                "recommended",
+                "expert_scoring",
+                "shortlisted",
+                "not_shortlisted",
+                "public_notice",
+                "confirmed",
+                "removed_after_notice",
+            )  # fmt: skip
+        )
+        other = sum(c.values()) - recommended
+        prov.add_row(province, str(sum(c.values())), str(recommended), str(c["confirmed"]),
+                     str(other))  # fmt: skip
+    console.print(prov)
+    events = Table(title="what happened")
+    events.add_column("event")
+    events.add_column("count", justify="right")
+    for key, value in sorted(demo.result.events.items()):
+        events.add_row(key, str(value))
+    console.print(events)
+    for note in demo.result.notes:
+        console.print(f"• {note}")
+    mails = len(list((demo.dir / "outbox").glob("*.eml")))
+    first = rows[0][0].id if rows else 1
+    console.print(
+        f"\n[bold]Where to look[/]\n"
+        f"  mail folder:   {demo.dir / 'outbox'}  ({mails} .eml files)\n"
+        f"  database:      {demo.dir / 'shenbao.db'}\n"
+        f"  audit trail:   SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'} "
+        f"shenbao audit history {first}   (and `shenbao audit verify`)\n"
+        f"  lifecycle:     shenbao states diagram   (mermaid stateDiagram-v2)\n"
+        f"  Prefect UI:    run `prefect server start`, set PREFECT_API_URL, run the demo again;\n"
+        f"                 the flow runs (campaign, deadline-sweep, annual-report-collection) show there"
+    )
