@@ -20,8 +20,12 @@ def _review() -> Any:
 
 @task(name="open-annual-reports")
 def open_reports(edition: str, report_year: int, now: str | None) -> dict[str, Any]:
+    """Open the year's reports and tell each enterprise (one message per report, ever)."""
+    from store.sweeps import SweepReport, Sweeper
+
     opened = _review().open_reports(edition, report_year, actor=SYSTEM, now=clock(now))
-    return {"edition": edition, "report_year": report_year, "opened": _count(opened)}
+    told = Sweeper(lifecycle()).remind_reports(clock(now), SweepReport())
+    return {"edition": edition, "report_year": report_year, "opened": _count(opened), "told": told}
 
 
 @flow(name="annual-report-collection", log_prints=True)

@@ -323,6 +323,17 @@ class Sweeper:
                     continue
                 ctx = base_context(app, edition) | {"report_year": rep.report_year}
                 ends_at = day_start(rep.due_date + timedelta(days=1))
+                rows.append(  # once per report: collection is open, here is the deadline
+                    outbox_row(
+                        key=f"report_open:{rep.id}:{recipient}",
+                        message_type="annual_report_open",
+                        recipient=recipient,
+                        context=ctx | {"deadline": iso(ends_at)},
+                        now=now,
+                        application_id=app.id,
+                        campaign_id=app.campaign_id,
+                    )
+                )
                 if today <= rep.due_date:
                     n = latest_due(rep.due_date, edition.reminders.annual_report_days, "days", now)
                     if n is None:
