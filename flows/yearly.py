@@ -21,7 +21,7 @@ def _review() -> Any:
 @task(name="open-annual-reports")
 def open_reports(edition: str, report_year: int, now: str | None) -> dict[str, Any]:
     """Open the year's reports and tell each enterprise (one message per report, ever)."""
-    from store.sweeps import SweepReport, Sweeper
+    from store.sweeps import Sweeper, SweepReport
 
     opened = _review().open_reports(edition, report_year, actor=SYSTEM, now=clock(now))
     told = Sweeper(lifecycle()).remind_reports(clock(now), SweepReport())
