@@ -187,6 +187,15 @@ _ACTORS = {
 _IN_WINDOW = datetime(2026, 6, 1, 9, 0, tzinfo=SH)
 _IN_SCREENING = datetime(2026, 6, 25, 9, 0, tzinfo=SH)
 _NOW = {"submit": _IN_WINDOW, "return_for_revision": _IN_WINDOW}
+# the facts the store gives the stages after recommendation when the move is due
+_DUE = {
+    "shortlist": {"scoring_complete": True},
+    "decline": {"scoring_complete": True},
+    "publish_notice": {"has_notice": True},
+    "confirm": {"notice_outcome": "confirm"},
+    "remove": {"notice_outcome": "remove"},
+    "open_recertification": {"recert_due": "2026-06-01"},
+}
 
 
 def _facts(
@@ -209,6 +218,7 @@ def _facts(
         application_window=_WINDOW,
         screening_window=_SCREENING,
         reason=reason,
+        extra=_DUE.get(trigger, {}),
     )
 
 
