@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from states.review_rules import (
+    ConfirmOnlyWithoutUpheldObjection,
+    RequireAllExpertScores,
+    RequireEditionHasNotice,
+    RequireNoticeOver,
+    RequireRecertificationDue,
+)
 from states.rules import (
     EnforceActorRole,
     EnforceAllowedTrigger,
@@ -26,7 +33,8 @@ from states.rules import (
 )
 
 # Order matters only for which refusal is reported: the table first, then who acts, then when,
-# then what was sent, then the quota (the one rule that needs a count from the store).
+# then what was sent and what the review decided, then the quota (the one rule that needs a count
+# from the store).
 POLICY: tuple[type[Rule], ...] = (
     EnforceAllowedTrigger,
     EnforceActorRole,
@@ -38,8 +46,13 @@ POLICY: tuple[type[Rule], ...] = (
     LapseOnlyAfterWindow,
     RefuseEarlyRecommendation,
     RefuseLateRecommendation,
+    RequireEditionHasNotice,
+    RequireNoticeOver,
+    RequireRecertificationDue,
     RequireReason,
     RefuseInvalidForm,
+    RequireAllExpertScores,
+    ConfirmOnlyWithoutUpheldObjection,
     EnforceProvincialQuota,
 )
 

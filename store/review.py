@@ -3,6 +3,7 @@ titles, annual reports and recertification. Each is one transaction; every event
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,10 +50,17 @@ from store.service import CONFLICT_MESSAGE, Lifecycle
 from store.transitions import Conflict, NotFound, Request, Result
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
+# States of applications that went through expert scoring (a withdrawn one leaves the ranking);
+# all but the first are decided by the shortlist cut.
 SCORED_STATES = (
     State.EXPERT_SCORING.value,
     State.SHORTLISTED.value,
     State.NOT_SHORTLISTED.value,
+    State.PUBLIC_NOTICE.value,
+    State.REMOVED_AFTER_NOTICE.value,
+    State.CONFIRMED.value,
+    State.UNDER_RECERTIFICATION.value,
+    State.REVOKED.value,
 )
 SHEET_EXTRA_KEYS = ("top_k", "min_score")
 
@@ -309,6 +317,19 @@ def _role_refusal(actor: Actor, action: str, allowed: str) -> str:
     )
 
 
+# The title (称号) each program confers, as its notices name it.
+TITLE_NAMES = {
+    "liangrong": "信息技术外包和制造业融合发展重点企业",
+    "cciip": "服务外包领军企业",
+    "szzx": "制造业数字化转型促进中心",
+}
+
+
+def title_name(edition: Edition) -> str:
+    """The name of the title an edition confers (e.g. 信息技术外包和制造业融合发展重点企业)."""
+    return TITLE_NAMES.get(edition.program, edition.title)
+
+
 def _term_label(first: int, last: int | None) -> str:
     return f"{first}–{last}" if last is not None else f"{first}起（未规定期限）"
 
@@ -414,7 +435,7 @@ class Review:
 
     @staticmethod
     def _app(s: Session, app_id: int, *, lock: bool = False) -> Application:
-        app = s.get(Application, app_id, with_for_update=lock or None)
+        app = s.get(Application, app_id, with_for_update={"of": Application} if lock else None)
         if app is None:
             raise NotFound(f"APP: no application with id {app_id}")
         return app
@@ -860,6 +881,14 @@ class Review:
             if v.complete and v.score is not None and v.app.category not in held_categories
         ]
         decision = scoring.shortlist(entries, top_k=top_k, min_score=min_score)
+        # a tie is open while one of its applications is still in scoring (else it was resolved)
+        still = State.EXPERT_SCORING.value
+        open_ties = [
+            tie
+            for tie in decision.ties
+            if any(view[int(a)].app.status == still for a in tie.app_ids)
+        ]
+        decision = dataclasses.replace(decision, ties=open_ties)
         return decision, held_categories, incomplete
 
     def shortlist(
@@ -1277,31 +1306,27 @@ class Review:
                         Request(app.id, "confirm", actor, details={"notice": info}, extra=extra)
                     )
                 elif outcome == "remove":
-                    upheld = [o.id for o in objs if o.resolution == "upheld"]
+                    upheld = [o for o in objs if o.resolution == "upheld"]
+                    why = "；".join(o.resolution_reason or "" for o in upheld)
                     requests.append(
                         Request(
                             app.id,
                             "remove",
                             actor,
-                            details={"notice": info, "objections": upheld},
+                            reason=f"公示异议成立：{why}",
+                            details={"notice": info, "objections": [o.id for o in upheld]},
                             extra=extra,
                         )
                     )
                 else:
-                    title = {
+                    details = {
+                        "notice": info,
+                        "title": title_name(edition),
                         "term": _term_label(term[0], term[1]),
                         "start_date": confirmed_on.isoformat(),
                         "next_recert_due": recert.day.isoformat() if recert else None,
                     }
-                    requests.append(
-                        Request(
-                            app.id,
-                            "confirm",
-                            actor,
-                            details={"notice": info, "term": title["term"], "title": title},
-                            extra=extra,
-                        )
-                    )
+                    requests.append(Request(app.id, "confirm", actor, details=details, extra=extra))
             results = tx.move(requests)
             confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
             removed = [r.application_id for r in results if r.to_state == "removed_after_notice"]
@@ -1623,12 +1648,13 @@ class Review:
                     "open_recertification",
                     actor,
                     details={
+                        "title": title_name(load_edition(t.edition_id)),
                         "recertification": {
                             "cycle_no": cycles[t.id],
                             "due_date": t.next_recert_due.isoformat()
                             if t.next_recert_due
                             else None,
-                        }
+                        },
                     },
                     extra={
                         "recert_due": t.next_recert_due.isoformat() if t.next_recert_due else ""
@@ -1675,12 +1701,9 @@ class Review:
             today = local_date(now)
             cycle = edition.recert_cycle_years
             term = title_rules.title_term(today, cycle) if cycle else None
-            details: dict[str, Any] = {}
+            details: dict[str, Any] = {"title": title_name(edition)}
             if term is not None:
-                details = {
-                    "term": term.label(),
-                    "title": {"term": term.label(), "start_date": today.isoformat()},
-                }
+                details.update(term=term.label(), start_date=today.isoformat())
             (result,) = tx.move([Request(app_id, "renew", actor, reason, details)])
             if result.accepted and title is not None and term is not None and cycle:
                 title.term_first, title.term_last = term.first_year, term.last_year
@@ -1702,16 +1725,11 @@ class Review:
         """Revoke the title (撤销称号) with a reason; its annual reporting stops."""
         with self._tx(now) as tx:
             s = tx.session
-            self._app(s, app_id)
+            app = self._app(s, app_id)
             title = s.scalar(select(Title).where(Title.application_id == app_id))
-            details: dict[str, Any] = {}
+            details: dict[str, Any] = {"title": title_name(load_edition(app.campaign.edition_id))}
             if title is not None:
-                details = {
-                    "title": {
-                        "term": _term_label(title.term_first, title.term_last),
-                        "status": "revoked",
-                    }
-                }
+                details["term"] = _term_label(title.term_first, title.term_last)
             (result,) = tx.move([Request(app_id, "revoke", actor, reason, details)])
             if result.accepted and title is not None:
                 title.status = "revoked"
@@ -1737,28 +1755,29 @@ class Review:
 # Helpers
 
 
-def _dec(value: Decimal | float | None) -> Decimal | None:
+def _dec(value: object) -> Decimal | None:
+    """A score cut-off as stored: Decimal to 0.01 (ScoringError naming min_score otherwise)."""
     if value is None:
         return None
     return scoring.to_decimal(value, "min_score").quantize(scoring.CENT)
 
 
 def _cut(top_k: object, min_score: object, *, required: bool) -> tuple[int | None, Decimal | None]:
+    """Check a shortlist cut (top-K and/or a minimum score), listing every problem."""
     problems: list[str] = []
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        problems.append(f"top_k: 必须是正整数 (must be an integer >= 1, got {top_k!r})")
-    score: Decimal | None = None
-    if min_score is not None:
-        try:
-            score = _dec(min_score)  # type: ignore[arg-type]
-        except scoring.ScoringError as exc:
-            problems.extend(exc.errors)
+    places: int | None = None
+    if top_k is not None:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            problems.append(f"top_k: 必须是正整数 (must be an integer >= 1, got {top_k!r})")
         else:
-            assert score is not None
-            if not Decimal(0) <= score <= scoring.HUNDRED:
-                problems.append(
-                    f"min_score: 必须在0到100之间 (must be between 0 and 100, got {score})"
-                )
+            places = top_k
+    score: Decimal | None = None
+    try:
+        score = _dec(min_score)
+    except scoring.ScoringError as exc:
+        problems.extend(exc.errors)
+    if score is not None and not Decimal(0) <= score <= scoring.HUNDRED:
+        problems.append(f"min_score: 必须在0到100之间 (must be between 0 and 100, got {score})")
     if required and top_k is None and min_score is None:
         problems.append(
             "shortlist: 须指定 --top-k 或 --min-score (top_k and/or min_score is required; "
@@ -1766,7 +1785,7 @@ def _cut(top_k: object, min_score: object, *, required: bool) -> tuple[int | Non
         )
     if problems:
         raise scoring.ScoringError(problems)
-    return top_k, score  # type: ignore[return-value]
+    return places, score
 
 
 def _expert(expert_id: str, org_uscc: str | None, province: str | None) -> scoring.ExpertFacts:
@@ -1843,15 +1862,9 @@ def _term_for(edition: Edition, confirmed_on: date) -> tuple[int, int | None]:
 
 def _report_problems(edition_id: str, report_year: int, data: Mapping[str, Any]) -> list[str]:
     """Every problem in a yearly report: the edition's report form, and the year it is for."""
-    problems: list[str] = []
-    try:
-        from programs.forms import validate_annual_report
-    except ImportError:  # pragma: no cover - the forms package ships with the project
-        validate_annual_report = None  # type: ignore[assignment]
-    if validate_annual_report is not None:
-        problems.extend(str(issue) for issue in validate_annual_report(edition_id, data))
-    elif not isinstance(data, Mapping) or not isinstance(data.get("report"), Mapping):
-        problems.append("report: 缺少“年度情况”部分 (the report section is required)")
+    from programs.forms import validate_annual_report  # loaded on first use (xlsx, docx)
+
+    problems = [str(issue) for issue in validate_annual_report(edition_id, data)]
     section = data.get("report") if isinstance(data, Mapping) else None
     if isinstance(section, Mapping) and "year" in section:
         try:

@@ -236,7 +236,8 @@ class Lifecycle:
             return app.form_version
 
     def _get(self, s: Session, app_id: int, *, lock: bool = False) -> Application:
-        app = s.get(Application, app_id, with_for_update=lock or None)
+        # lock only the application row (its campaign is eager-loaded by a join)
+        app = s.get(Application, app_id, with_for_update={"of": Application} if lock else None)
         if app is None:
             raise NotFound(f"APP: no application with id {app_id}")
         return app

@@ -19,6 +19,7 @@ from deadlines import MissingCalendarYear, day_start, default_calendar, local_da
 from programs.editions import Edition, load_edition
 from states.actors import SYSTEM
 from states.lifecycle import State
+from states.rules import Refusal
 from store.contacts import Contacts
 from store.events import CATEGORY_EN, applicant_contact, base_context, iso
 from store.models import Application, Campaign
@@ -279,7 +280,7 @@ class Sweeper:
             return 0
         try:
             outcome = self._review().close_notice(campaign.id, actor=SYSTEM, now=now)
-        except (ValueError, LookupError, RuntimeError) as exc:
+        except (Refusal, ValueError, LookupError, RuntimeError) as exc:
             report.problems.append(f"campaign {campaign.id}: {exc}")
             return 0
         return len(getattr(outcome, "confirmed", []) or []) + len(
@@ -299,7 +300,7 @@ class Sweeper:
             return 0
         try:
             return len(self._review().open_recertification(actor=SYSTEM, now=now))
-        except (ValueError, LookupError, RuntimeError) as exc:
+        except (Refusal, ValueError, LookupError, RuntimeError) as exc:
             report.problems.append(f"recertification: {exc}")
             return 0
 

@@ -1,4 +1,5 @@
-"""review tables
+"""review tables: scoring sheets, experts and scores, notices and objections, titles, annual
+reports and recertifications
 
 Revision ID: 0002
 Revises: 0001
