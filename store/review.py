@@ -386,23 +386,16 @@ class Review:
             raise
 
     def _record_refusal(self, refused: _Refused, now: datetime) -> None:
-        with self.db.transaction() as s:
-            app = self._app(s, refused.app_id, lock=True)
-            audit.append(
-                s,
-                app,
-                trigger=refused.trigger,
-                from_state=app.status,
-                to_state=None,
-                accepted=False,
-                actor_role=refused.actor.role.value,
-                actor_scope=refused.actor.scope,
-                reason=refused.reason,
-                rule=refused.rule,
-                message=refused.message,
-                at=now,
-                details=refused.details,
-            )
+        self.lifecycle.audit_refusal(
+            refused.app_id,
+            refused.trigger,
+            refused.actor,
+            now,
+            refused.rule,
+            refused.message,
+            reason=refused.reason,
+            details=refused.details,
+        )
 
     def _event(
         self,

@@ -281,25 +281,41 @@ class Lifecycle:
         except Conflict:
             # record every attempt, then report the conflict; nothing else changed
             for r in requests:
-                self._audit_refusal(r, now, "Conflict", CONFLICT_MESSAGE.format(r.app_id))
+                self.audit_refusal(
+                    r.app_id, r.trigger, r.actor, now, "Conflict",
+                    CONFLICT_MESSAGE.format(r.app_id), reason=r.reason,
+                )  # fmt: skip
             raise
 
-    def _audit_refusal(self, r: Request, now: datetime, rule: str, message: str) -> None:
+    def audit_refusal(
+        self,
+        app_id: int,
+        trigger: str,
+        actor: Actor,
+        now: datetime,
+        rule: str,
+        message: str,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Commit the audit record of a refused attempt, in its own transaction."""
         with self.db.transaction() as s:
-            app = self._get(s, r.app_id, lock=True)
+            app = self._get(s, app_id, lock=True)
             audit.append(
                 s,
                 app,
-                trigger=r.trigger,
+                trigger=trigger,
                 from_state=app.status,
                 to_state=None,
                 accepted=False,
-                actor_role=r.actor.role.value,
-                actor_scope=r.actor.scope,
-                reason=r.reason,
+                actor_role=actor.role.value,
+                actor_scope=actor.scope,
+                reason=reason,
                 rule=rule,
                 message=message,
                 at=now,
+                details=details,
             )
 
     # -- queries -------------------------------------------------------------------------------
