@@ -38,26 +38,24 @@ CONFLICT_MESSAGE = (
 )
 
 
-def _form_checker() -> FormChecker | None:
-    try:
-        from programs.forms import validate_form
-    except ImportError:
-        return None
+def _form_checker() -> FormChecker:
+    from programs.forms import validate_form
+    from programs.forms.resolve import forms_edition_id
 
     def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> list[str]:
-        return [str(issue) for issue in validate_form(edition_id, kind, data)]
+        forms = forms_edition_id(load_edition(edition_id))
+        return [str(issue) for issue in validate_form(forms, kind, data)]
 
     return check
 
 
-def _eligibility_checker() -> EligibilityChecker | None:
-    try:
-        from programs.forms import eligibility
-    except ImportError:
-        return None
+def _eligibility_checker() -> EligibilityChecker:
+    from programs.forms import eligibility
+    from programs.forms.resolve import forms_edition_id
 
     def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        return eligibility(edition_id, kind, data).to_dict()
+        forms = forms_edition_id(load_edition(edition_id))
+        return eligibility(forms, kind, data).to_dict()
 
     return check
 

@@ -14,6 +14,7 @@ from programs.forms import (
     validate_form,
     write_template_xlsx,
 )
+from programs.forms.resolve import forms_edition_id
 from shenbao.errors import fail, refusals
 from shenbao.wiring import lifecycle
 
@@ -28,8 +29,9 @@ def template(
 ) -> None:
     """Write the form template: one sheet per section, labels in Chinese."""
     with refusals():
-        load_edition(edition).category(kind)
-        write_template_xlsx(edition, kind, xlsx)
+        ed = load_edition(edition)
+        ed.category(kind)
+        write_template_xlsx(forms_edition_id(ed), kind, xlsx)
     print(f"template written to {xlsx}")
 
 
@@ -40,7 +42,8 @@ def _load(application: str) -> tuple[str, str, dict, str]:
         fail(f"APP: '{application}' is not an application id")
     with refusals():
         row = lifecycle().get(app_id)
-        return row.campaign.edition_id, row.category, row.form or {}, row.name
+        forms = forms_edition_id(load_edition(row.campaign.edition_id))
+        return forms, row.category, row.form or {}, row.name
 
 
 @app.command("export")

@@ -49,6 +49,7 @@ def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, A
     from programs.editions import load_edition
     from programs.forms import load_form_file as load
     from programs.forms import to_jsonable
+    from programs.forms.resolve import forms_edition_id
 
     if not path.is_file():
         raise ValueError(f"--file: {path} does not exist")
@@ -59,7 +60,7 @@ def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, A
                 f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
             )
         kind = edition.categories[0].id
-    return to_jsonable(load(path, edition.id, kind))
+    return to_jsonable(load(path, forms_edition_id(edition), kind))
 
 
 def apply(
