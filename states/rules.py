@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from states.actors import Actor, Role
 from states.lifecycle import TRIGGERS, State, TransitionSpec
@@ -160,13 +160,14 @@ class Rule:
     def decide(self, facts: TransitionFacts) -> Outcome:
         raise NotImplementedError
 
+    _ACCEPTED: Outcome
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ACCEPTED = Outcome(True, cls.__name__, "accepted")  # one immutable outcome each
+
     def accept(self) -> Outcome:
-        cls = type(self)
-        cached = cls.__dict__.get("_ACCEPTED")
-        if cached is None:  # one immutable outcome per rule class
-            cached = Outcome(True, self.name(), "accepted")
-            cls._ACCEPTED = cached
-        return cached
+        return self._ACCEPTED
 
     def reject(self, message: str) -> Outcome:
         return Outcome(False, self.name(), message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from deadlines import Window, to_shanghai
@@ -56,7 +57,9 @@ class AppLike(Protocol):
     form: dict[str, Any]
 
 
+@lru_cache(maxsize=4096)
 def iso(instant: datetime) -> str:
+    """ISO 8601 in Asia/Shanghai (cached: a batch shares its instant)."""
     return to_shanghai(instant).isoformat()
 
 

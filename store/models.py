@@ -77,6 +77,8 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(40), default="draft", index=True)
     form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     form_version: Mapped[int] = mapped_column(Integer, default=0)
+    # validation and eligibility of the current form, computed when it is saved (store.formcheck)
+    form_check: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     audit_count: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]

@@ -19,13 +19,11 @@ from programs.provinces import normalize_province
 from states.actors import Actor, Role
 from states.lifecycle import State
 from states.rules import Refusal
-from store import audit
+from store import audit, formcheck
 from store.db import Database
 from store.models import Application, Campaign, FormVersion, Organisation
 from store.transitions import (
     Conflict,
-    EligibilityChecker,
-    FormChecker,
     NotFound,
     Request,
     Result,
@@ -38,35 +36,11 @@ CONFLICT_MESSAGE = (
 )
 
 
-def _form_checker() -> FormChecker:
-    from programs.forms import validate_form
-    from programs.forms.resolve import forms_edition_id
-
-    def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> list[str]:
-        forms = forms_edition_id(load_edition(edition_id))
-        return [str(issue) for issue in validate_form(forms, kind, data)]
-
-    return check
-
-
-def _eligibility_checker() -> EligibilityChecker:
-    from programs.forms import eligibility
-    from programs.forms.resolve import forms_edition_id
-
-    def check(edition_id: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        forms = forms_edition_id(load_edition(edition_id))
-        return eligibility(forms, kind, data).to_dict()
-
-    return check
-
-
 class Lifecycle:
     """The application service over one database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.check_form = _form_checker()
-        self.check_eligibility = _eligibility_checker()
 
     # -- campaigns -----------------------------------------------------------------------------
     def open_campaign(
@@ -188,6 +162,7 @@ class Lifecycle:
                 status=State.DRAFT.value,
                 form=dict(form or {}),
                 form_version=1 if form else 0,
+                form_check=formcheck.compute(edition, category, form or {}, 1 if form else 0),
                 created_at=now,
                 updated_at=now,
             )
@@ -221,6 +196,8 @@ class Lifecycle:
             _check_form_owner(form, app.uscc)
             app.form_version += 1
             app.form = dict(form)
+            edition = load_edition(app.campaign.edition_id)
+            app.form_check = formcheck.compute(edition, app.category, form, app.form_version)
             app.updated_at = now
             s.add(
                 FormVersion(
@@ -246,11 +223,7 @@ class Lifecycle:
 
     # -- triggers ------------------------------------------------------------------------------
     def engine(self) -> TransitionEngine:
-        return TransitionEngine(
-            lock=self.db.advisory_lock,
-            check_form=self.check_form,
-            check_eligibility=self.check_eligibility,
-        )
+        return TransitionEngine(lock=self.db.advisory_lock)
 
     def trigger(
         self,

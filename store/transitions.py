@@ -25,7 +25,7 @@ from states.lifecycle import State
 from states.machine import fire
 from states.policy import evaluate
 from states.rules import ApplicationFacts, Outcome, QuotaUsage, Refusal, TransitionFacts
-from store import audit
+from store import audit, formcheck
 from store.events import outbox_rows_for
 from store.models import Application, AuditRecord, Campaign
 from store.outbox import insert_rows
@@ -46,9 +46,6 @@ QUOTA_STATES = tuple(
     )
 )
 CHUNK = 500
-
-FormChecker = Callable[[str, str, Mapping[str, Any]], list[str]]
-EligibilityChecker = Callable[[str, str, Mapping[str, Any]], dict[str, Any]]
 
 
 class NotFound(LookupError):
@@ -99,6 +96,8 @@ class _Snapshot:
     contact_email: str | None
     status: str
     form: dict[str, Any]
+    form_version: int
+    form_check: dict[str, Any]
     audit_count: int
     audit_head: str
     version: int
@@ -127,16 +126,8 @@ def _scope_key(snap: _Snapshot) -> tuple[str | None, str | None]:
 class TransitionEngine:
     """Decides and persists triggers; used by the CLI (batches of one) and by the sweeps."""
 
-    def __init__(
-        self,
-        *,
-        lock: Callable[[Session, str], None],
-        check_form: FormChecker | None = None,
-        check_eligibility: EligibilityChecker | None = None,
-    ) -> None:
+    def __init__(self, *, lock: Callable[[Session, str], None]) -> None:
         self.lock = lock
-        self.check_form = check_form
-        self.check_eligibility = check_eligibility
 
     def run(self, s: Session, requests: Sequence[Request], now: datetime) -> list[Result]:
         """Decide and write every request inside the caller's transaction."""
@@ -173,19 +164,16 @@ class TransitionEngine:
                     for q in quotas
                 ]
             form_errors: tuple[str, ...] = ()
-            if r.trigger == "submit" and self.check_form is not None:
-                form_errors = tuple(self.check_form(edition.id, snap.category, snap.form))
-            if (
-                r.trigger in ("recommend", "reject", "return_for_revision")
-                and self.check_eligibility is not None
-                and snap.form
-            ):
-                try:
-                    info["eligibility"] = self.check_eligibility(
-                        edition.id, snap.category, snap.form
-                    )
-                except (ValueError, KeyError, TypeError) as exc:
-                    info["eligibility_error"] = str(exc)
+            if r.trigger == "submit":
+                check = formcheck.current(
+                    edition, snap.category, snap.form, snap.form_version, snap.form_check
+                )
+                form_errors = tuple(check["errors"])
+            if r.trigger in ("recommend", "reject", "return_for_revision") and snap.form_version:
+                check = formcheck.current(
+                    edition, snap.category, snap.form, snap.form_version, snap.form_check
+                )
+                info["eligibility"] = check["eligibility"]
             outcome = self._decide(r, snap, edition, now, app_w, scr_w, quotas, form_errors)
             from_state = snap.status
             to_state: str | None = None
@@ -234,11 +222,13 @@ class TransitionEngine:
 
     # -- steps ---------------------------------------------------------------------------------
     def _load(self, s: Session, ids: list[int]) -> tuple[dict[int, _Snapshot], dict[int, Campaign]]:
+        """The rows to move; forms are read only where a fresh check or a contact needs them."""
         snaps: dict[int, _Snapshot] = {}
         t = Application.__table__
+        cols = [c for c in t.c if c.name != "form"]
         pg = s.get_bind().dialect.name == "postgresql"
         for i in range(0, len(ids), CHUNK):
-            stmt = select(t).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
+            stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
             if pg:
                 stmt = stmt.with_for_update()
             for row in s.execute(stmt).mappings():
@@ -253,7 +243,9 @@ class TransitionEngine:
                     consortium=bool(row["consortium"]),
                     contact_email=row["contact_email"],
                     status=row["status"],
-                    form=row["form"] or {},
+                    form={},
+                    form_version=row["form_version"],
+                    form_check=row["form_check"] or {},
                     audit_count=row["audit_count"],
                     audit_head=row["audit_head"],
                     version=row["version"],
@@ -261,6 +253,18 @@ class TransitionEngine:
                 )
         cids = {sn.campaign_id for sn in snaps.values()}
         campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_(cids)))}
+        editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
+        need = [
+            sn.id
+            for sn in snaps.values()
+            if not sn.contact_email
+            or sn.form_check.get("key")
+            != formcheck.check_key(editions[sn.campaign_id], sn.category, sn.form_version)
+        ]
+        for i in range(0, len(need), CHUNK):
+            stmt_f = select(t.c.id, t.c.form).where(t.c.id.in_(need[i : i + CHUNK]))
+            for app_id, form in s.execute(stmt_f):
+                snaps[app_id].form = form or {}
         return snaps, campaigns
 
     def _quota_counts(self, s: Session, snaps: list[_Snapshot]) -> Counter[tuple[Any, ...]]:

@@ -122,7 +122,7 @@ def format_quantity(value: Decimal | int, unit: str | None) -> str:
 
 def count_chars(text: str) -> int:
     """Characters counted against a 字数 limit: every character except whitespace."""
-    return sum(1 for ch in text if not ch.isspace())
+    return len("".join(text.split()))
 
 
 def is_absent(value: Any) -> bool:

@@ -1,0 +1,54 @@
+"""A form's validation and eligibility, computed once when the form is saved.
+
+The result is stored on the application with a key naming what it was computed from (form set,
+form version, schema data version); a trigger uses it when the key still matches and recomputes
+it otherwise, so a changed schema can never leave a stale verdict in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from programs.editions import Edition
+from programs.forms import eligibility, validate_form
+from programs.forms.resolve import forms_data_version, forms_edition_id
+
+
+def check_key(edition: Edition, kind: str, form_version: int) -> str:
+    return f"{forms_edition_id(edition)}:{kind}:{form_version}:{forms_data_version()}"
+
+
+def compute(
+    edition: Edition, kind: str, form: Mapping[str, Any], form_version: int
+) -> dict[str, Any]:
+    forms = forms_edition_id(edition)
+    errors = [str(issue) for issue in validate_form(forms, kind, form)]
+    try:
+        report = eligibility(forms, kind, form)
+        summary: dict[str, Any] = {
+            "status": report.status,
+            "thresholds_status": report.thresholds_status,
+            # one line per criterion, as the reviewer reads it (values, threshold, clause)
+            "criteria": [[c.id, c.status, c.text] for c in report.criteria],
+        }
+    except (ValueError, KeyError, TypeError) as exc:
+        summary = {"status": "error", "error": str(exc)}
+    return {
+        "key": check_key(edition, kind, form_version),
+        "errors": errors,
+        "eligibility": summary,
+    }
+
+
+def current(
+    edition: Edition,
+    kind: str,
+    form: Mapping[str, Any],
+    form_version: int,
+    stored: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The stored check when it is still about this form and these schemas; else a fresh one."""
+    if stored and stored.get("key") == check_key(edition, kind, form_version):
+        return dict(stored)
+    return compute(edition, kind, form, form_version)
