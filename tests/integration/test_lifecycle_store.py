@@ -275,3 +275,22 @@ def test_batch_of_many_in_one_transaction(db_url: str) -> None:
     assert [r.accepted for r in results] == [True, True, True, False, False]
     with lc.db.sessions() as s:
         assert list(audit.verify(s)) == []
+
+
+def test_stored_form_check_is_used_while_current_and_recomputed_when_stale(
+    life: Lifecycle,
+) -> None:
+    app_id, me = new_app(life, 60)
+    with life.db.transaction() as s:
+        app = s.get(Application, app_id)
+        assert app is not None and app.form_check["errors"] == []
+        planted = {**app.form_check, "errors": ["basic.name: 假错误 (planted)"]}
+        app.form_check = planted
+    with pytest.raises(Refusal, match="planted"):
+        life.trigger(app_id, "submit", actor=me, now=OPEN)
+    with life.db.transaction() as s:
+        app = s.get(Application, app_id)
+        assert app is not None
+        app.form_check = {**planted, "key": "computed for another form version"}
+    life.trigger(app_id, "submit", actor=me, now=OPEN)  # recomputed: the form is valid
+    assert state(life, app_id) == "submitted"
