@@ -18,7 +18,7 @@ class UsageError(ValueError):
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    line = " ".join(str(message).split("\n")).strip()
+    line = " ".join(str(message).splitlines()).strip()  # one line, whatever was quoted
     print(line, file=sys.stderr)
     raise typer.Exit(code)
 

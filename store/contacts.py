@@ -24,7 +24,7 @@ def _check(role: str, scope: str, email: str) -> tuple[str, str]:
     if role not in ROLES:
         raise ValueError(f"ROLE: '{role}' is not one of {', '.join(ROLES)}")
     if "\r" in email or "\n" in email or not _EMAIL.fullmatch(email.strip()):
-        raise ValueError(f"EMAIL: '{email}' 不是有效的电子邮箱 (not an email address)")
+        raise ValueError(f"EMAIL: {email!r} 不是有效的电子邮箱 (not an email address)")
     if role.startswith("province_"):
         scope = normalize_province(scope)
     elif role == "group":

@@ -74,6 +74,7 @@ class Sweeper:
             )
             report.reminders["screening_closing"] += self.remind_screening(campaign, edition, now)
             report.reminders["screening_report"] += self.report_screening(campaign, edition, now)
+            report.reminders["notice_ending"] += self.remind_notice_ending(campaign, edition, now)
             report.notices_closed += self.close_notices(campaign, now, report)
         report.recertifications_opened += self.open_recertifications(now, report)
         report.reminders["annual_report"] += self.remind_reports(now, report)
@@ -259,6 +260,46 @@ class Sweeper:
         from store.review import Review
 
         return Review(self.lifecycle)
+
+    def remind_notice_ending(self, campaign: Campaign, edition: Edition, now: datetime) -> int:
+        """On the last day of a 公示, those on the list hear that it ends tonight."""
+        from store.review_models import Notice, NoticeEntry
+
+        rows: list[dict[str, Any]] = []
+        with self.db.sessions() as s:
+            stmt = (
+                select(Notice, Application)
+                .join(NoticeEntry, NoticeEntry.notice_id == Notice.id)
+                .join(Application, Application.id == NoticeEntry.application_id)
+                .where(
+                    Notice.campaign_id == campaign.id,
+                    Notice.ends_at > now,
+                    Application.status == State.PUBLIC_NOTICE.value,
+                )
+            )
+            for notice, app in s.execute(stmt).tuples():
+                if reminder_at(notice.last_day, 0) > now:  # 09:00 of the last day
+                    continue
+                recipient = applicant_contact(app)
+                if recipient is None:
+                    continue
+                ctx = base_context(app, edition) | {
+                    "notice_label": notice.label,
+                    "deadline": iso(notice.ends_at),
+                }
+                rows.append(
+                    outbox_row(
+                        key=f"reminder:notice_ending:{notice.id}:{app.id}:{recipient}",
+                        message_type="notice_ending",
+                        recipient=recipient,
+                        context=ctx,
+                        now=now,
+                        application_id=app.id,
+                        campaign_id=campaign.id,
+                    )
+                )
+        with self.db.transaction() as s:
+            return insert_rows(s, rows)
 
     def close_notices(self, campaign: Campaign, now: datetime, report: SweepReport) -> int:
         """Notices whose period has ended are closed (confirm / remove / hold)."""

@@ -139,3 +139,28 @@ def test_deployments_carry_schedules_in_shanghai() -> None:
     assert "INTERVAL=3" in r.rrule and "DTSTART:20290102" in r.rrule
     assert "campaign-szzx-2026-2" in by_name and not by_name["campaign-szzx-2026-2"].schedules
     assert "annual-reports-szzx-2026-2" not in by_name  # edition E states no annual report
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_campaign_launch_creates_the_deployment_and_a_run(shenbao_env: Path) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from typer.testing import CliRunner
+
+    from shenbao.cli import app
+
+    result = CliRunner().invoke(app, ["campaign", "launch", "szzx-2026-2", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    run_id = result.output.split("flow run ")[1].split()[0]
+
+    async def read() -> tuple[str, dict, str]:
+        async with get_client() as client:
+            run = await client.read_flow_run(run_id)
+            deployment = await client.read_deployment(run.deployment_id)
+            return deployment.name, run.parameters, run.state_type.value
+
+    name, parameters, state = asyncio.run(read())
+    assert name == "campaign-szzx-2026-2"
+    assert parameters == {"edition": "szzx-2026-2", "year": 2026}
+    assert state == "SCHEDULED"

@@ -246,3 +246,23 @@ class TestExport:
             c.review.export_notice(c.id, html_path=tmp_path / "x.html")
         with pytest.raises(ValueError, match="--xlsx"):
             c.review.export_notice(c.id)
+
+
+class TestNoticeEndingReminder:
+    def test_sent_once_on_the_last_day(self, c: Campaign) -> None:
+        from store.models import OutboxMessage
+        from store.sweeps import Sweeper
+
+        (app_id,) = on_notice(c, (701, "广东", "提醒测试中心"))
+        sweeper = Sweeper(c.lc)
+        # 2026-10-09 is the last day of 9/28–10/9: the reminder goes at 09:00 that day
+        assert sweeper.run(t("2026-10-09T08:59:59")).reminders["notice_ending"] == 0
+        assert sweeper.run(t("2026-10-09T09:00:00")).reminders["notice_ending"] == 1
+        assert sweeper.run(t("2026-10-09T20:00:00")).reminders["notice_ending"] == 0
+        with c.lc.db.sessions() as s:
+            (msg,) = s.scalars(
+                select(OutboxMessage).where(OutboxMessage.message_type == "notice_ending")
+            ).all()
+        assert msg.application_id == app_id
+        assert msg.context["notice_label"] == "9月28日至10月9日（5个工作日）"
+        assert msg.context["deadline"] == "2026-10-10T00:00:00+08:00"
