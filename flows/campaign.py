@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from deadlines import format_instant
 from flows.common import clock, drain_outbox, lifecycle
+from programs.editions import load_edition
 from states.actors import SYSTEM
 from states.lifecycle import State
 from store.models import Application
@@ -72,8 +73,12 @@ def advance(campaign_id: int, now: str | None) -> dict[str, Any]:
         opened = review.open_scoring(campaign_id, now=at, actor=SYSTEM)
         done["scoring_opened"] = sum(1 for r in opened if r.accepted)
     if _count(campaign_id, State.SHORTLISTED) and not _count(campaign_id, State.EXPERT_SCORING):
-        published = review.publish_notice(campaign_id, at=at, actor=SYSTEM)
-        done["notice"] = published.period.label()
+        if load_edition(campaign.edition_id).has_notice:
+            published = review.publish_notice(campaign_id, at=at, actor=SYSTEM)
+            done["notice"] = published.period.label()
+        else:  # 推介: no 公示, the shortlist is the announced result
+            confirmed = review.confirm_results(campaign_id, actor=SYSTEM, now=at)
+            done["confirmed"] = sum(1 for r in confirmed if r.accepted)
     return done
 
 

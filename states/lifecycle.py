@@ -202,12 +202,13 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
     ),
     TransitionSpec(
         "confirm",
-        (State.PUBLIC_NOTICE,),
+        # from shortlisted only where the edition has no 公示 (推介: results announced directly)
+        (State.PUBLIC_NOTICE, State.SHORTLISTED),
         State.CONFIRMED,
         _MINISTRY_OR_SYSTEM,
         False,
-        "公示无异议或异议不成立，确认",
-        f"{LIANGRONG_2021} 附件1 十; {LIANGRONG_2026} 九",
+        "公示无异议或异议不成立（或本批次不设公示），确认",
+        f"{LIANGRONG_2021} 附件1 十; {LIANGRONG_2026} 九; 中投促函[2023]84号 五",
     ),
     TransitionSpec(
         "remove",

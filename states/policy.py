@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from states.review_rules import (
+    ConfirmDirectlyOnlyWithoutNotice,
     ConfirmOnlyWithoutUpheldObjection,
     RequireAllExpertScores,
     RequireEditionHasNotice,
@@ -53,6 +54,7 @@ POLICY: tuple[type[Rule], ...] = (
     RefuseInvalidForm,
     RequireAllExpertScores,
     ConfirmOnlyWithoutUpheldObjection,
+    ConfirmDirectlyOnlyWithoutNotice,
     EnforceProvincialQuota,
 )
 

@@ -78,6 +78,8 @@ class RequireNoticeOver(Rule):
     TRIGGERS = frozenset({"confirm", "remove"})
 
     def decide(self, facts: TransitionFacts) -> Outcome:
+        if facts.from_state == "shortlisted":  # no 公示: ConfirmDirectlyOnlyWithoutNotice decides
+            return self.accept()
         outcome = facts.extra.get("notice_outcome")
         if outcome in ("confirm", "remove", "hold"):
             return self.accept()
@@ -106,6 +108,8 @@ class ConfirmOnlyWithoutUpheldObjection(Rule):
     TRIGGERS = frozenset({"confirm", "remove"})
 
     def decide(self, facts: TransitionFacts) -> Outcome:
+        if facts.from_state == "shortlisted":  # no 公示, hence no objection
+            return self.accept()
         outcome = facts.extra.get("notice_outcome")
         app_id = facts.application.id
         clause = f"{LIANGRONG_2021} 附件1 十; {LIANGRONG_2026} 九"
@@ -166,3 +170,25 @@ class RequireRecertificationDue(Rule):
                 f"on {due.isoformat()} (today is {today.isoformat()} in Asia/Shanghai) ({clause})"
             )
         return self.accept()
+
+
+class ConfirmDirectlyOnlyWithoutNotice(Rule):
+    """Confirm straight from the shortlist only where the edition holds no 公示.
+
+    The 推介 editions announce their results (C: at the 2024 service-outsourcing fair) without a
+    public notice; every other edition confirms only after its notice period. The store passes
+    `extra["has_notice"]` (the edition's `notice_working_days` is set).
+    Clause: 中投促函[2023]84号 五 (results announced at the fair); 商办服贸函〔2021〕360号 附件1 九.
+    """
+
+    TRIGGERS = frozenset({"confirm"})
+
+    def decide(self, facts: TransitionFacts) -> Outcome:
+        if facts.from_state != "shortlisted":
+            return self.accept()
+        if facts.extra.get("has_notice") is False:
+            return self.accept()
+        return self.reject(
+            f"须经公示: application {facts.application.id} of {facts.application.edition_id} is "
+            f"confirmed only after its 公示; publish the notice first ({LIANGRONG_2021} 附件1 九)"
+        )

@@ -1323,23 +1323,49 @@ class Review:
             results = tx.move(requests)
             confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
             removed = [r.application_id for r in results if r.to_state == "removed_after_notice"]
-            for app_id in confirmed:
-                s.add(
-                    Title(
-                        application_id=app_id,
-                        edition_id=edition.id,
-                        term_first=term[0],
-                        term_last=term[1],
-                        confirmed_on=confirmed_on,
-                        start_date=confirmed_on,
-                        next_recert_due=recert.day if recert else None,
-                        status="active",
-                    )
-                )
+            _add_titles(s, edition, confirmed, confirmed_on, term, recert)
         refused = [r for r in results if not r.accepted]
         if refused and not confirmed and not removed and not held:
             raise refused[0].refusal()
         return CloseOutcome(results, confirmed, removed, held, running)
+
+    def confirm_results(self, campaign_id: int, *, actor: Actor, now: datetime) -> list[Result]:
+        """Editions without 公示 (the 推介 editions): the shortlist is confirmed as announced."""
+        with self._tx(now) as tx:
+            s = tx.session
+            campaign = self._campaign(s, campaign_id)
+            edition = load_edition(campaign.edition_id)
+            _require_ministry(actor, "announce the results", system=True)
+            ids = list(
+                s.scalars(
+                    select(Application.id)
+                    .where(
+                        Application.campaign_id == campaign_id,
+                        Application.status == State.SHORTLISTED.value,
+                    )
+                    .order_by(Application.id)
+                )
+            )
+            if not ids:
+                raise NotFound(f"results: campaign {campaign_id} has no shortlisted application")
+            confirmed_on = local_date(now)
+            term = _term_for(edition, confirmed_on)
+            recert = edition.recertification_due(confirmed_on, self.calendar)
+            details = {
+                "title": title_name(edition),
+                "term": _term_label(term[0], term[1]),
+                "start_date": confirmed_on.isoformat(),
+            }
+            extra = {"has_notice": edition.has_notice}
+            results = tx.move(
+                [Request(i, "confirm", actor, details=details, extra=extra) for i in ids]
+            )
+            confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
+            _add_titles(s, edition, confirmed, confirmed_on, term, recert)
+        refused = [r for r in results if not r.accepted]
+        if refused and not confirmed:
+            raise refused[0].refusal()
+        return results
 
     def export_notice(
         self,
@@ -1936,3 +1962,27 @@ __all__ = [
     "ShortlistOutcome",
     "TieReport",
 ]
+
+
+def _add_titles(
+    s: Session,
+    edition: Edition,
+    app_ids: Sequence[int],
+    confirmed_on: date,
+    term: tuple[int, int | None],
+    recert: Any,
+) -> None:
+    """The title of each newly confirmed application, with its term and next recertification."""
+    for app_id in app_ids:
+        s.add(
+            Title(
+                application_id=app_id,
+                edition_id=edition.id,
+                term_first=term[0],
+                term_last=term[1],
+                confirmed_on=confirmed_on,
+                start_date=confirmed_on,
+                next_recert_due=recert.day if recert else None,
+                status="active",
+            )
+        )

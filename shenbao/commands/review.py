@@ -371,6 +371,26 @@ def notice_close(
         print(f"held {app_id}: {why}")
 
 
+@notice_app.command("results")
+def notice_results(
+    edition: str = typer.Argument(..., help="edition id (one that holds no 公示)"),
+    year: int | None = YEAR,
+    actor: str = AS_MINISTRY,
+    now: str | None = NOW,
+) -> None:
+    """Editions without 公示 (推介): confirm the shortlist as the results announced."""
+    with refusals():
+        review = _review()
+        results = review.confirm_results(
+            review.campaign_id(edition, year), actor=_actor(actor), now=now_from(now)
+        )
+    confirmed = [r.application_id for r in results if r.accepted]
+    print(f"confirmed: {', '.join(map(str, confirmed)) or '-'}")
+    for r in results:
+        if not r.accepted:
+            print(f"refused {r.application_id}: [{r.rule}] {r.message}")
+
+
 @notice_app.command("export")
 def notice_export(
     edition: str = typer.Argument(..., help="edition id"),

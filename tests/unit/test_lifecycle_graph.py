@@ -192,7 +192,7 @@ _DUE = {
     "shortlist": {"scoring_complete": True},
     "decline": {"scoring_complete": True},
     "publish_notice": {"has_notice": True},
-    "confirm": {"notice_outcome": "confirm"},
+    "confirm": {"notice_outcome": "confirm", "has_notice": False},
     "remove": {"notice_outcome": "remove"},
     "open_recertification": {"recert_due": "2026-06-01"},
 }

@@ -206,8 +206,19 @@ class TestReviewRulesInThePolicy:
             assert name in [r.__name__ for r in rules_for(trigger)], trigger
 
     def test_the_table_is_checked_before_the_review_facts(self) -> None:
-        outcome = evaluate(facts("confirm", State.SHORTLISTED, {"notice_outcome": "confirm"}))
+        outcome = evaluate(facts("confirm", State.DRAFT, {"notice_outcome": "confirm"}))
         assert outcome.rule == "EnforceAllowedTrigger"
+
+
+class TestConfirmDirectlyOnlyWithoutNotice:
+    def test_without_notice_the_shortlist_is_confirmed(self) -> None:
+        assert evaluate(facts("confirm", State.SHORTLISTED, {"has_notice": False})).accepted
+
+    def test_with_a_notice_the_shortlist_waits_for_it(self) -> None:
+        outcome = evaluate(facts("confirm", State.SHORTLISTED, {"has_notice": True}))
+        assert outcome.rule == "ConfirmDirectlyOnlyWithoutNotice" and "须经公示" in outcome.message
+        unknown = evaluate(facts("confirm", State.SHORTLISTED, {}))
+        assert unknown.rule == "ConfirmDirectlyOnlyWithoutNotice"
 
     def test_an_expert_cannot_shortlist_even_when_scoring_is_complete(self) -> None:
         f = facts(
