@@ -3,6 +3,7 @@ marked sent only after the server accepted them (at-least-once, with a stable Me
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,8 @@ from notifications.message import message_id_for
 from store.db import Database
 from store.models import OutboxMessage
 
-LEASE = timedelta(minutes=10)
+# how long a claimed row is hidden from other senders; after a crash it is retried once this ends
+LEASE = timedelta(seconds=float(os.environ.get("SHENBAO_OUTBOX_LEASE_SECONDS", "600")))
 
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
