@@ -420,7 +420,9 @@ class Demo:
 
 
 def _slug(province: str) -> str:
-    return f"p{abs(hash(province)) % 10_000:04d}"
+    from programs.provinces import province_code
+
+    return f"p{province_code(province)}"
 
 
 def _company(rng: random.Random) -> str:
