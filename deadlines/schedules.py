@@ -46,12 +46,16 @@ def recertification_due(
     """Every `cycle_years` from confirmation, same day and month (29 February becomes 28)."""
     if cycle_years < 1:
         raise ValueError(f"cycle_years: must be >= 1, got {cycle_years}")
-    target = confirmed_on.year + cycle_years
+    return deadline_on(years_later(confirmed_on, cycle_years), calendar)
+
+
+def years_later(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February falls back to 28 February)."""
+    target = day.year + years
     try:
-        due = confirmed_on.replace(year=target)
-    except ValueError:
-        due = date(target, 2, 28)
-    return deadline_on(due, calendar)
+        return day.replace(year=target)
+    except ValueError:  # 29 February into a common year
+        return date(target, 2, 28)
 
 
 def reminder_at(

@@ -9,7 +9,6 @@ No run waits for days in a process: the database and Prefect's schedule carry th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -112,7 +111,3 @@ def campaign(edition: str, year: int | None = None, now: str | None = None) -> d
     nxt = schedule_next(edition, opened["year"], opened["campaign_id"], now)
     get_run_logger().info("campaign %s %s: %s; next run %s", edition, opened["year"], done, nxt)
     return {**opened, "done": done, "mail": mail, "next_run": nxt}
-
-
-def run_inline(edition: str, year: int | None, now: datetime | None) -> dict[str, Any]:
-    return campaign(edition, year, now.isoformat() if now else None)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from deadlines.schedules import years_later
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -70,11 +72,7 @@ def title_term(
 def recertification_due(confirmed_on: date, cycle_years: int) -> date:
     """The same calendar day ``cycle_years`` later (29 February falls back to 28 February)."""
     _check_cycle(cycle_years)
-    year = confirmed_on.year + cycle_years
-    try:
-        return confirmed_on.replace(year=year)
-    except ValueError:  # 29 February into a common year
-        return date(year, 2, 28)
+    return years_later(confirmed_on, cycle_years)
 
 
 def report_years(confirmed_on: date, first_offset: int, until_year: int) -> list[int]:

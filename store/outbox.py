@@ -66,11 +66,6 @@ def outbox_row(
     }
 
 
-def enqueue(session: Session, **fields: Any) -> bool:
-    """Enqueue one message in the caller's transaction; False when its key already exists."""
-    return insert_rows(session, [outbox_row(**fields)]) == 1
-
-
 class StoreOutbox:
     """`notifications.drain.Outbox` over the outbox table; each call is its own transaction."""
 
@@ -154,7 +149,6 @@ def last_failures(session: Session, limit: int = 10) -> list[OutboxMessage]:
 __all__ = [
     "StoreOutbox",
     "counts",
-    "enqueue",
     "insert_rows",
     "last_failures",
     "message_id_for",

@@ -7,7 +7,7 @@ together or not at all. A refused trigger commits only its audit record and rais
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -331,9 +331,3 @@ def _check_email(email: str) -> None:
 
     if not re.fullmatch(r"[^@\s\r\n]+@[^@\s\r\n]+\.[^@\s\r\n]+", email):
         raise ValueError(f"--email: '{email}' 不是有效的电子邮箱 (not an email address)")
-
-
-def today(now: datetime) -> date:
-    from deadlines import local_date
-
-    return local_date(now)
