@@ -295,8 +295,9 @@ class Calendar:
             raise CalendarError(
                 "n: must not be 0 (第0个工作日无意义; give a positive or negative count)"
             )
-        self.require(d)
         o = d.toordinal()
+        if not self._lo <= o <= self._hi:
+            self.require(d)
         if n > 0:
             idx = bisect.bisect_right(self._workdays, o) + n - 1
         else:
@@ -305,9 +306,10 @@ class Calendar:
             raise MissingCalendarYear(max(self.notices) + 1)
         if idx < 0:
             raise MissingCalendarYear(min(self.notices) - 1)
-        result = date.fromordinal(self._workdays[idx])
-        self.require(d, result)
-        return result
+        found = self._workdays[idx]
+        if not self._lo <= found <= self._hi:
+            self.require(d, date.fromordinal(found))
+        return date.fromordinal(found)
 
     def next_working_day(self, d: date, *, inclusive: bool = True) -> date:
         if inclusive and self.is_working_day(d):
@@ -319,14 +321,17 @@ class Calendar:
         if isinstance(working_days, bool) or not isinstance(working_days, int) or working_days < 1:
             raise CalendarError(f"working_days: must be a positive integer, got {working_days!r}")
         start_day = _as_date(start)
-        self.require(start_day)
-        idx = bisect.bisect_left(self._workdays, start_day.toordinal())
+        o = start_day.toordinal()
+        if not self._lo <= o <= self._hi:
+            self.require(start_day)
+        idx = bisect.bisect_left(self._workdays, o)
         if idx + working_days - 1 >= len(self._workdays):
             raise MissingCalendarYear(max(self.notices) + 1)
         first = date.fromordinal(self._workdays[idx])
         last_o = self._workdays[idx + working_days - 1]
         last = date.fromordinal(last_o)
-        self.require(start_day, last)
+        if not self._lo <= last_o <= self._hi:
+            self.require(start_day, last)
         return NoticePeriod(first, last, working_days, self.version)
 
     def working_days_between(self, a: date | datetime, b: date | datetime) -> list[date]:
