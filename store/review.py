@@ -46,7 +46,7 @@ from store.review_models import (
     ScoringSheet,
     Title,
 )
-from store.service import CONFLICT_MESSAGE, Lifecycle
+from store.service import Lifecycle
 from store.transitions import Conflict, NotFound, Request, Result
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
@@ -371,18 +371,7 @@ class Review:
             self._record_refusal(refused, now)
             raise Refusal(refused.rule, refused.message) from None
         except Conflict:
-            for r in tx.requests if tx is not None else ():
-                self._record_refusal(
-                    _Refused(
-                        r.app_id,
-                        r.trigger,
-                        r.actor,
-                        "Conflict",
-                        CONFLICT_MESSAGE.format(r.app_id),
-                        r.reason,
-                    ),
-                    now,
-                )
+            self.lifecycle.audit_conflicts(tx.requests if tx is not None else (), now)
             raise
 
     def _record_refusal(self, refused: _Refused, now: datetime) -> None:

@@ -250,13 +250,16 @@ class Lifecycle:
             with self.db.transaction() as s:
                 return self.engine().run(s, requests, now)
         except Conflict:
-            # record every attempt, then report the conflict; nothing else changed
-            for r in requests:
-                self.audit_refusal(
-                    r.app_id, r.trigger, r.actor, now, "Conflict",
-                    CONFLICT_MESSAGE.format(r.app_id), reason=r.reason,
-                )  # fmt: skip
+            self.audit_conflicts(requests, now)
             raise
+
+    def audit_conflicts(self, requests: Sequence[Request], now: datetime) -> None:
+        """After a version conflict: every attempt is recorded as refused; nothing else changed."""
+        for r in requests:
+            self.audit_refusal(
+                r.app_id, r.trigger, r.actor, now, "Conflict",
+                CONFLICT_MESSAGE.format(r.app_id), reason=r.reason,
+            )  # fmt: skip
 
     def audit_refusal(
         self,

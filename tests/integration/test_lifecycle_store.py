@@ -294,3 +294,29 @@ def test_stored_form_check_is_used_while_current_and_recomputed_when_stale(
         app.form_check = {**planted, "key": "computed for another form version"}
     life.trigger(app_id, "submit", actor=me, now=OPEN)  # recomputed: the form is valid
     assert state(life, app_id) == "submitted"
+
+
+def test_a_version_conflict_changes_nothing_and_is_audited(
+    life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if another transaction had moved the row between our read and our write."""
+    from store.transitions import Conflict, TransitionEngine
+
+    app_id, me = new_app(life, 70)
+    real_load = TransitionEngine._load
+
+    def stale_load(self, s, ids):  # type: ignore[no-untyped-def]
+        snaps, campaigns = real_load(self, s, ids)
+        for snap in snaps.values():
+            snap.read_version -= 1
+        return snaps, campaigns
+
+    monkeypatch.setattr(TransitionEngine, "_load", stale_load)
+    with pytest.raises(Conflict, match="冲突"):
+        life.trigger(app_id, "submit", actor=me, now=OPEN)
+    monkeypatch.undo()
+    assert state(life, app_id) == "draft"
+    with life.db.sessions() as s:
+        (record,) = audit.history(s, app_id)
+        assert (record.trigger, record.accepted, record.rule) == ("submit", False, "Conflict")
+        assert list(audit.verify(s)) == []
