@@ -384,11 +384,7 @@ def notice_results(
         results = review.confirm_results(
             review.campaign_id(edition, year), actor=_actor(actor), now=now_from(now)
         )
-    confirmed = [r.application_id for r in results if r.accepted]
-    print(f"confirmed: {', '.join(map(str, confirmed)) or '-'}")
-    for r in results:
-        if not r.accepted:
-            print(f"refused {r.application_id}: [{r.rule}] {r.message}")
+    _print_results(results)
 
 
 @notice_app.command("export")

@@ -59,3 +59,23 @@ def test_an_edition_with_notice_cannot_skip_it(db_url: str) -> None:
     with pytest.raises(Refusal, match="须经公示"):
         c.review.confirm_results(c.id, actor=MINISTRY, now=t("2026-09-02T09:00:00"))
     assert status(c, app_id) == "shortlisted"
+
+
+def test_notice_results_command_exits_2_without_a_shortlist(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from shenbao import wiring
+    from shenbao.cli import app
+
+    monkeypatch.setenv("SHENBAO_DATABASE_URL", sqlite_url)
+    wiring._database.cache_clear()
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["campaign", "open", "szzx-2026-2", "--now", "2026-05-01"]).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["notice", "results", "szzx-2026-2", "--now", "2026-09-02"])
+    assert result.exit_code == 2
+    assert "no shortlisted application" in result.output
