@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 from deadlines import Calendar, Deadline, Window, annual_report_due, recertification_due
 from programs.provinces import ProvinceError, normalize_province
+from programs.safeload import LoadError, load_structured
 
 SHIPPED_DIR = Path(__file__).with_name("editions")
 ENV_DIR = "SHENBAO_EDITIONS_DIR"
@@ -347,9 +347,9 @@ def _load_cached(path_text: str, _mtime_ns: int, _size: int) -> Edition:
             f"{path.name}: 文件不是 UTF-8 编码 (not UTF-8 at byte {exc.start})"
         ) from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EditionError(f"{path.name}: TOML 语法错误 (invalid TOML: {exc})") from exc
+        data = load_structured(text.encode(), field=path.name, fmt="toml", exact=False)
+    except LoadError as exc:
+        raise EditionError(f"{path.name}: {exc.zh} ({exc.en}; rule: {exc.rule})") from None
     version = hashlib.sha256(raw).hexdigest()[:16]
     return _Parser(path.name, path.stem).edition(data, source=str(path), version=version)
 

@@ -121,29 +121,24 @@ def _too_large(field: str, size: int, limit: int) -> LoadError:
 
 def read_capped(path: Path, *, field: str, max_bytes: int) -> bytes:
     """The bytes of a regular file no larger than `max_bytes`; never reads past the cap."""
+    shown = quote(str(path), 80)[1:-1]
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise LoadError(
-            field, "missing", f"{quote(str(path))} does not exist", f"文件{quote(str(path))}不存在"
-        ) from None
+        raise LoadError(field, "missing", f"{shown} does not exist", f"文件{shown}不存在") from None
     except OSError as exc:
-        raise LoadError(
-            field, "unreadable", f"{quote(str(path))} cannot be read ({exc.strerror})"
-        ) from None
+        raise LoadError(field, "unreadable", f"{shown} cannot be read ({exc.strerror})") from None
     if stat.S_ISDIR(info.st_mode):
-        raise LoadError(field, "not_a_file", f"{quote(str(path))} is a directory, not a file")
+        raise LoadError(field, "not_a_file", f"{shown} is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        raise LoadError(field, "not_a_file", f"{quote(str(path))} is not a regular file")
+        raise LoadError(field, "not_a_file", f"{shown} is not a regular file")
     if info.st_size > max_bytes:
         raise _too_large(field, info.st_size, max_bytes)
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise LoadError(
-            field, "unreadable", f"{quote(str(path))} cannot be read ({exc.strerror})"
-        ) from None
+        raise LoadError(field, "unreadable", f"{shown} cannot be read ({exc.strerror})") from None
     if len(raw) > max_bytes:
         raise _too_large(field, len(raw), max_bytes)
     return raw
@@ -274,7 +269,7 @@ def _toml(text: str, field: str, exact: bool) -> Any:
         return tomllib.loads(text, parse_float=Decimal if exact else float)
     except tomllib.TOMLDecodeError as exc:
         raise LoadError(
-            field, "syntax", f"invalid TOML: {quote(str(exc))}", f"TOML格式错误：{quote(str(exc))}"
+            field, "syntax", f"invalid TOML: {quote(str(exc))}", "TOML 语法错误"
         ) from None
     except (ValueError, RecursionError) as exc:
         raise LoadError(field, "number", f"a value cannot be read: {quote(str(exc))}") from None

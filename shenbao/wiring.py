@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from deadlines import now_shanghai, parse_instant
 from programs.provinces import normalize_province
+from programs.text import actor_text as clean_actor
 from shenbao.settings import Settings
 from states.actors import Actor, Role
 from store.db import Database
@@ -41,6 +42,7 @@ def now_from(text: str | None) -> datetime:
 
 def actor_from(text: str) -> Actor:
     """`--as role:scope`; a province scope is normalised (广东, 广东省 and 440000 are one)."""
+    text = clean_actor(text)
     actor = Actor.parse(text)
     if actor.role is Role.PROVINCE and actor.scope:
         return Actor(Role.PROVINCE, normalize_province(actor.scope))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from programs.text import cap
 from store.models import Application, AuditRecord
 
 GENESIS = "0" * 64
@@ -92,7 +93,7 @@ def new_row(
         "actor_scope": actor_scope,
         "reason": reason,
         "rule": rule,
-        "message": message,
+        "message": cap(message),
         "details": details or {},
         "at": at.astimezone(UTC),
         "recorded_at": datetime.now(UTC),

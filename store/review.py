@@ -4,7 +4,6 @@ titles, annual reports and recertification. Each is one transaction; every event
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from deadlines import (
     require_aware,
     to_shanghai,
 )
+from programs import text
 from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import notice as notice_rules
@@ -632,6 +632,7 @@ class Review:
         now: datetime,
     ) -> int:
         """Replace an assigned expert (the reason is recorded); the new one is conflict-checked."""
+        reason = text.reason(reason)
         expert = _expert(new_expert_id, org_uscc, province)
         trigger = "expert:replace"
         with self._tx(now) as tx:
@@ -699,7 +700,7 @@ class Review:
     ) -> Decimal:
         """An assigned expert's scores, validated against the sheet (every problem at once)."""
         trigger = "score:submit"
-        expert_id = expert_id.strip()
+        expert_id = text.expert_id(expert_id)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id, lock=True)
@@ -1122,6 +1123,7 @@ class Review:
         self, app_id: int, *, contact: str, reason: str, actor: Actor, now: datetime
     ) -> int:
         """Record an objection (异议); accepted only while the notice period runs."""
+        contact, reason = text.objector_contact(contact), text.reason_required(reason)
         trigger = "objection:file"
         notice_rules.Objection(  # the contact and the reason are required
             id="new", app_id=str(app_id), filed_at=now, objector_contact=contact, reason=reason
@@ -1186,6 +1188,7 @@ class Review:
         now: datetime,
     ) -> None:
         """The ministry's decision on an objection: upheld (成立) or dismissed (不成立), with reason."""
+        reason = text.reason_required(reason)
         trigger = "objection:resolve"
         with self.db.sessions() as s:
             found = s.get(Objection, objection_id)
@@ -1362,46 +1365,12 @@ class Review:
         *,
         xlsx: Path | None = None,
         html_path: Path | None = None,
+        force: bool = False,
     ) -> list[Path]:
-        """Write the latest notice list of the campaign (name, province, category)."""
-        if xlsx is None and html_path is None:
-            raise ValueError("export: 须指定 --xlsx 或 --html (give --xlsx and/or --html)")
-        with self.db.sessions() as s:
-            campaign = self._campaign(s, campaign_id)
-            edition = load_edition(campaign.edition_id)
-            notice = s.scalar(
-                select(Notice)
-                .where(Notice.campaign_id == campaign_id)
-                .order_by(Notice.published_at.desc(), Notice.id.desc())
-                .limit(1)
-            )
-            if notice is None:
-                raise NotFound(f"notice: campaign {campaign_id} has published no notice")
-            entries = s.scalars(
-                select(NoticeEntry)
-                .where(NoticeEntry.notice_id == notice.id)
-                .order_by(NoticeEntry.position)
-            ).all()
-            rows = [
-                (
-                    e.position,
-                    e.name,
-                    e.province or (f"中央企业集团：{e.group_name}" if e.group_name else ""),
-                    edition.category(e.category).name_zh,
-                )
-                for e in entries
-            ]
-            heading = f"{edition.title}入围名单公示"
-            period = (
-                f"公示期：{notice.first_day.year}年{notice.label}，"
-                f"截至 {notice_rules.last_second_label(notice.ends_at)}"
-            )
-        written: list[Path] = []
-        if xlsx is not None:
-            written.append(_write_xlsx(Path(xlsx), heading, period, rows))
-        if html_path is not None:
-            written.append(_write_html(Path(html_path), heading, period, rows))
-        return written
+        """Write the latest notice list of the campaign (exports.notice)."""
+        from exports.notice import export_notice
+
+        return export_notice(self.db, campaign_id, xlsx=xlsx, html_path=html_path, force=force)
 
     # -- annual reports -------------------------------------------------------------------------
     def open_reports(
@@ -1701,6 +1670,7 @@ class Review:
         self, app_id: int, *, reason: str | None = None, actor: Actor, now: datetime
     ) -> Result:
         """Recertification passed: the title gets a new term from today."""
+        reason = text.reason(reason)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id)
@@ -1731,6 +1701,7 @@ class Review:
 
     def revoke(self, app_id: int, *, reason: str, actor: Actor, now: datetime) -> Result:
         """Revoke the title (撤销称号) with a reason; its annual reporting stops."""
+        reason = text.reason_required(reason)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id)
@@ -1797,7 +1768,7 @@ def _cut(top_k: object, min_score: object, *, required: bool) -> tuple[int | Non
 
 
 def _expert(expert_id: str, org_uscc: str | None, province: str | None) -> scoring.ExpertFacts:
-    expert_id = (expert_id or "").strip()
+    expert_id = text.expert_id(expert_id or "", "EXPERT")
     if not expert_id:
         raise ValueError("EXPERT: 专家编号不能为空 (the expert id is required)")
     uscc = org_uscc.strip().upper() if org_uscc and org_uscc.strip() else None
@@ -1885,59 +1856,6 @@ def _report_problems(edition_id: str, report_year: int, data: Mapping[str, Any])
                 f"{given}, submitted for {report_year})"
             )
     return problems
-
-
-def _write_xlsx(path: Path, heading: str, period: str, rows: list[tuple[Any, ...]]) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "公示名单"
-    ws.append([heading])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([period])
-    ws.append(["序号", "申报单位名称", "所在省份", "类别"])
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(list(row))
-    for column, width in zip("ABCD", (8, 48, 16, 28), strict=True):
-        ws.column_dimensions[column].width = width
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-def _write_html(path: Path, heading: str, period: str, rows: list[tuple[Any, ...]]) -> Path:
-    esc = html.escape
-    body = "\n".join(
-        "    <tr>" + "".join(f"<td>{esc(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    page = f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<title>{esc(heading)}</title>
-</head>
-<body>
-<h1>{esc(heading)}</h1>
-<p>{esc(period)}</p>
-<table border="1">
-  <thead>
-    <tr><th>序号</th><th>申报单位名称</th><th>所在省份</th><th>类别</th></tr>
-  </thead>
-  <tbody>
-{body}
-  </tbody>
-</table>
-</body>
-</html>
-"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deadlines import Window, default_calendar, require_aware
+from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states.actors import Actor, Role
@@ -121,7 +122,7 @@ class Lifecycle:
         edition = load_edition(edition_id)
         uscc = uscc.strip().upper()
         _check_uscc(uscc)
-        name = name.strip()
+        name, email, group = text.applicant_name(name), text.email(email), text.group_name(group)
         if not name:
             raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
         short = normalize_province(province) if province else None
@@ -237,6 +238,7 @@ class Lifecycle:
         extra: Mapping[str, object] | None = None,
     ) -> Result:
         """Fire one trigger; a refusal is committed to the audit log, then raised as `Refusal`."""
+        reason = text.reason(reason)
         request = Request(app_id, trigger, actor, reason, details or {}, extra or {})
         (result,) = self.trigger_many([request], now=now)
         if not result.accepted:

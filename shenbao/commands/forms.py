@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from exports import check_output, write_output
 from programs.editions import load_edition
 from programs.forms import (
     eligibility,
@@ -15,7 +16,8 @@ from programs.forms import (
     write_template_xlsx,
 )
 from programs.forms.resolve import forms_edition_id
-from shenbao.errors import fail, refusals
+from shenbao import args
+from shenbao.errors import refusals
 from shenbao.wiring import lifecycle
 
 app = typer.Typer(help="Application forms: Excel templates and the Word 申报表.")
@@ -26,20 +28,23 @@ def template(
     edition: str = typer.Argument(..., help="edition id"),
     kind: str = typer.Argument(..., help="category or applicant kind, e.g. manufacturing"),
     xlsx: Path = typer.Option(..., "--xlsx", help="where to write the .xlsx template"),
+    force: bool = typer.Option(False, "--force", help="replace an existing file"),
 ) -> None:
     """Write the form template: one sheet per section, labels in Chinese."""
     with refusals():
         ed = load_edition(edition)
         ed.category(kind)
-        write_template_xlsx(forms_edition_id(ed), kind, xlsx)
+        write_output(
+            xlsx,
+            lambda p: write_template_xlsx(forms_edition_id(ed), kind, p),
+            field="--xlsx",
+            force=force,
+        )
     print(f"template written to {xlsx}")
 
 
 def _load(application: str) -> tuple[str, str, dict, str]:
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
+    app_id = args.cli(args.record_id, "APP")(application)
     with refusals():
         row = lifecycle().get(app_id)
         forms = forms_edition_id(load_edition(row.campaign.edition_id))
@@ -50,11 +55,19 @@ def _load(application: str) -> tuple[str, str, dict, str]:
 def export(
     application: str = typer.Argument(..., metavar="APP"),
     docx: Path = typer.Option(..., "--docx", help="where to write the filled 申报表 / 建设方案"),
+    force: bool = typer.Option(False, "--force", help="replace an existing file"),
 ) -> None:
     """Write the filled form as a Word document, opinion blocks left blank for seals."""
+    with refusals():
+        check_output(docx, field="--docx", force=force)  # before anything is read
     edition, kind, form, name = _load(application)
     with refusals():
-        export_docx(edition, kind, form, docx, applicant_name=name)
+        write_output(
+            docx,
+            lambda p: export_docx(edition, kind, form, p, applicant_name=name),
+            field="--docx",
+            force=force,
+        )
     print(f"written {docx}")
 
 

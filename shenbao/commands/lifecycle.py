@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from deadlines import Window, format_instant
+from deadlines import format_instant
+from shenbao import args
 from shenbao.errors import fail, refusals
 from shenbao.wiring import actor_from, lifecycle, now_from
 from states.actors import Actor
@@ -23,7 +24,7 @@ AS = typer.Option(..., "--as", help="actor: enterprise:USCC, province:广东, gr
 @campaign_app.command("open")
 def campaign_open(
     edition: str = typer.Argument(..., help="edition id, e.g. szzx-2026-2"),
-    year: int | None = typer.Option(None, "--year"),
+    year: int | None = typer.Option(None, "--year", parser=args.cli(args.year, "--year")),
     window: str | None = typer.Option(
         None, "--window", help="application window 2026-05-27..2026-06-20 (default: the edition's)"
     ),
@@ -37,9 +38,9 @@ def campaign_open(
             edition,
             now=now_from(now),
             actor=actor_from(actor),
-            year=year,
-            application_window=Window.parse(window, "--window") if window else None,
-            screening_window=Window.parse(screening, "--screening") if screening else None,
+            year=args.campaign_year(edition, year),
+            application_window=args.window(window, edition, year, "--window"),
+            screening_window=args.window(screening, edition, year, "--screening"),
         )
     print(campaign.id)
 
@@ -96,10 +97,7 @@ def apply(
 
 
 def _app_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        fail(f"APP: '{text}' is not an application id")
+    return args.cli(args.record_id, "APP")(text)
 
 
 def _fire(app: str, trigger: str, actor: Actor, now: str | None, reason: str | None) -> None:

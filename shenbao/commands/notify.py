@@ -11,7 +11,9 @@ from rich.progress import Progress
 
 from deadlines import format_instant, now_shanghai
 from notifications import MESSAGE_TYPES, drain, open_sender, render, settings_from_env
+from shenbao import args
 from shenbao.errors import fail, refusals
+from shenbao.outbox_report import after_drain
 from shenbao.wiring import database, lifecycle, now_from
 from store.audit import history
 from store.contacts import ROLES, Contacts
@@ -32,10 +34,7 @@ def preview(
     """Render the message TYPE about APP to the terminal."""
     if message_type not in MESSAGE_TYPES:
         fail(f"TYPE: '{message_type}' is not one of {', '.join(MESSAGE_TYPES)}")
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
+    app_id = args.cli(args.record_id, "APP")(application)
     with refusals():
         from notifications.render import example_context
         from programs.editions import load_edition
@@ -77,14 +76,15 @@ def preview(
 @notify_app.command("send")
 def send(
     now: str | None = typer.Option(None, "--now"),
-    batch: int = typer.Option(200, "--batch"),
+    batch: int = typer.Option(200, "--batch", parser=args.cli(args.count, "--batch")),
 ) -> None:
     """Drain the outbox once: send what is due, retry later what failed temporarily."""
     with refusals():
         mail = settings_from_env(os.environ)
     db = database()
     outbox = StoreOutbox(db)
-    fixed = now_from(now) if now else None
+    with refusals():
+        fixed = now_from(now) if now else None
     with db.sessions() as s:
         queued = counts(s).get("queued", 0)
 
@@ -104,9 +104,14 @@ def send(
     print(
         f"sent {stats.sent}, retry later {stats.temporary}, failed {stats.permanent}"  # type: ignore[attr-defined]
     )
+    lines, code = after_drain(db, permanent_this_run=stats.permanent, now=fixed or now_shanghai())  # type: ignore[attr-defined]
+    for line in lines:
+        print(line)
     if stats.interrupted:  # type: ignore[attr-defined]
         print(f"mail server unreachable, stopped: {stats.interrupted}")  # type: ignore[attr-defined]
         raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
 
 
 @notify_app.command("status")
@@ -184,7 +189,9 @@ def contacts_list(
 
 
 @contacts_app.command("remove")
-def contacts_remove(contact_id: int = typer.Argument(..., metavar="ID")) -> None:
+def contacts_remove(
+    contact_id: int = typer.Argument(..., metavar="ID", parser=args.cli(args.record_id, "ID")),
+) -> None:
     """Remove a contact."""
     with refusals():
         Contacts(database()).remove(contact_id)

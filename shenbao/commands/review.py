@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 from deadlines import format_instant
-from shenbao.errors import fail, refusals
+from programs.safeload import load_mapping
+from shenbao import args
+from shenbao.errors import refusals
 from shenbao.wiring import actor_from, lifecycle, now_from
 from states.actors import Actor
 from store.review import Review
@@ -24,8 +25,15 @@ recert_app = typer.Typer(help="Recertification (复审) every cycle: open, renew
 NOW = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the clock)")
 AS_MINISTRY = typer.Option("ministry", "--as", help="actor (default: ministry)")
 AS = typer.Option(..., "--as", help="actor: expert:ID, enterprise:USCC, ministry…")
-YEAR = typer.Option(None, "--year", help="campaign year (default: the latest)")
+YEAR = typer.Option(
+    None, "--year", help="campaign year (default: the latest)", parser=args.cli(args.year, "--year")
+)
+REPORT_YEAR = typer.Argument(
+    ..., help="the year reported on", parser=args.cli(args.year, "REPORT_YEAR")
+)
+FORCE = typer.Option(False, "--force", help="replace an existing file")
 JSON = typer.Option(False, "--json", help="print JSON")
+MAX_FILE_BYTES = 256 * 1024  # a scoring sheet, a set of scores or a report: a few kilobytes
 
 
 def _review() -> Review:
@@ -38,33 +46,12 @@ def _actor(text: str) -> Actor:
 
 
 def _app_id(text: str, field: str = "APP") -> int:
-    try:
-        return int(text)
-    except ValueError:
-        fail(f"{field}: '{text}' is not an application id")
+    return args.cli(args.record_id, field)(text)
 
 
 def _load_mapping(path: Path, field: str) -> dict[str, Any]:
-    """A mapping from a .json or .yaml/.yml file (UTF-8)."""
-    if not path.is_file():
-        raise ValueError(f"{field}: {path} does not exist")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{field}: {path.name} is not UTF-8 (byte {exc.start})") from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ValueError(f"{field}: {path.name} must be .json, .yaml or .yml")
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{field}: {path.name} cannot be read: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{field}: {path.name} must hold a mapping")
-    return data
+    """A mapping from a .json or .yaml/.yml file, through the one loader (programs.safeload)."""
+    return load_mapping(path, field=field, max_bytes=MAX_FILE_BYTES)
 
 
 def _print_results(results: list[Result]) -> None:
@@ -94,7 +81,7 @@ def scoring_sheet(
     with refusals():
         review = _review()
         campaign = review.campaign_id(edition, year)
-        data = _load_mapping(file, "FILE")
+        data = args.scoring_sheet(_load_mapping(file, "FILE"))
         sheet = review.define_sheet(campaign, data, actor=_actor(actor), now=now_from(now))
     avoid = "on" if sheet.conflict_same_province else "off"
     print(
@@ -189,7 +176,11 @@ def scoring_score(
         if not expert_id:
             raise ValueError("--expert: name the expert (or act --as expert:ID)")
         total = _review().submit_score(
-            _app_id(app), expert_id=expert_id, scores=scores, actor=who, now=now_from(now)
+            _app_id(app),
+            expert_id=expert_id,
+            scores=args.scores(scores),
+            actor=who,
+            now=now_from(now),
         )
     print(f"{app}: expert {expert_id} total {total}")
 
@@ -221,7 +212,9 @@ def scoring_rank(
 @scoring_app.command("shortlist")
 def scoring_shortlist(
     edition: str = typer.Argument(..., help="edition id"),
-    top_k: int | None = typer.Option(None, "--top-k", help="places per category"),
+    top_k: int | None = typer.Option(
+        None, "--top-k", help="places per category", parser=args.cli(args.count, "--top-k")
+    ),
     min_score: str | None = typer.Option(None, "--min-score", help="minimum score (不低于)"),
     year: int | None = YEAR,
     actor: str = AS_MINISTRY,
@@ -393,11 +386,14 @@ def notice_export(
     xlsx: Path | None = typer.Option(None, "--xlsx", help="write the list as .xlsx"),
     html: Path | None = typer.Option(None, "--html", help="write the list as a plain HTML page"),
     year: int | None = YEAR,
+    force: bool = FORCE,
 ) -> None:
     """Export the latest notice list (name, province, category)."""
     with refusals():
         review = _review()
-        written = review.export_notice(review.campaign_id(edition, year), xlsx=xlsx, html_path=html)
+        written = review.export_notice(
+            review.campaign_id(edition, year), xlsx=xlsx, html_path=html, force=force
+        )
     for path in written:
         print(path)
 
@@ -408,7 +404,7 @@ def notice_export(
 @reports_app.command("open")
 def reports_open(
     edition: str = typer.Argument(..., help="edition id"),
-    report_year: int = typer.Argument(..., help="the year reported on"),
+    report_year: int = REPORT_YEAR,
     actor: str = AS_MINISTRY,
     now: str | None = NOW,
     as_json: bool = JSON,
@@ -439,7 +435,7 @@ def reports_open(
 @reports_app.command("submit")
 def reports_submit(
     app: str = typer.Argument(...),
-    report_year: int = typer.Argument(..., help="the year reported on"),
+    report_year: int = REPORT_YEAR,
     file: Path = typer.Option(..., "--file", help="the report as .json or .yaml"),
     actor: str = AS,
     now: str | None = NOW,

@@ -1,0 +1,165 @@
+"""The one normaliser for every human-entered string: names, reasons, objections, contacts,
+expert ids, e-mail addresses.
+
+`clean` returns the text in Unicode NFC with surrounding whitespace removed, or raises ValueError
+naming the field and the rule. It refuses, whatever the kind:
+- control characters (C0 and C1, DEL, CR and LF; a "multiline" text may hold LF, and CRLF is
+  read as LF), lone surrogates (undecodable bytes from a terminal), and
+- bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): text that displays in
+  another order than it is stored, e.g. `\u202e司公限有技科` shown as another company's name;
+and in names and ids also zero-width and other invisible format characters (U+200B, U+200D,
+U+FEFF, U+00AD, …), private-use and unassigned code points. Lengths are counted in characters
+after normalisation, as PostgreSQL counts them for a VARCHAR(n), so the limit is the same on
+SQLite (which does not enforce it) and PostgreSQL; the limits below are the columns' own.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal
+
+Kind = Literal["text", "name", "id", "multiline"]
+KINDS = ("text", "name", "id", "multiline")
+
+REASON_MAX = 2000  # reasons, objections, resolutions: TEXT columns, capped here
+AUDIT_MESSAGE_MAX = 2000
+_BIDI = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)  # embeddings, overrides, isolates, marks
+
+
+def _name(ch: str) -> str:
+    return unicodedata.name(ch, "").title() or "unnamed character"
+
+
+def clean(value: str, *, field: str, max_len: int, kind: Kind = "text") -> str:
+    """`value` normalised (NFC, stripped) or ValueError ``field: ... (rule: ...)``."""
+    if kind not in KINDS:
+        raise ValueError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: must be text, got {type(value).__name__} (rule: type)")
+    if kind == "multiline":
+        value = value.replace("\r\n", "\n")
+    for position, ch in enumerate(value, start=1):
+        code = ord(ch)
+        category = unicodedata.category(ch)
+        if category == "Cc" and not (kind == "multiline" and ch == "\n"):
+            raise ValueError(
+                f"{field}: contains the control character U+{code:04X} at position {position} "
+                "(rule: control_char)"
+            )
+        if category == "Cs":
+            raise ValueError(
+                f"{field}: contains bytes that are not UTF-8 text (U+{code:04X}) at position "
+                f"{position} (rule: encoding)"
+            )
+        if ch in _BIDI:
+            raise ValueError(
+                f"{field}: contains the bidirectional control U+{code:04X} ({_name(ch)}) at "
+                f"position {position}, which would display the text in another order "
+                "(rule: bidi_control)"
+            )
+        if kind in ("name", "id") and category in ("Cf", "Co", "Cn"):
+            raise ValueError(
+                f"{field}: contains the invisible character U+{code:04X} ({_name(ch)}) at "
+                f"position {position} (rule: invisible_char)"
+            )
+        if kind == "id" and ch.isspace():
+            raise ValueError(f"{field}: an id holds no spaces (position {position}) (rule: id)")
+    # NFC after the scan: the scan must see what was given, the length what is stored
+    text = unicodedata.normalize("NFC", value).strip()
+    if len(text) > max_len:
+        raise ValueError(f"{field}: {len(text)} characters; at most {max_len} (rule: max_len)")
+    return text
+
+
+def optional(value: str | None, *, field: str, max_len: int, kind: Kind = "text") -> str | None:
+    """clean() for an optional value: None stays None."""
+    return None if value is None else clean(value, field=field, max_len=max_len, kind=kind)
+
+
+def cap(message: str, limit: int = AUDIT_MESSAGE_MAX) -> str:
+    """`message` cut to at most `limit` characters, saying how long it was (audit messages)."""
+    if len(message) <= limit:
+        return message
+    note = f"… [{len(message)} characters, cut]"
+    return message[: max(limit - len(note), 0)] + note
+
+
+# ------------------------------------------------------------------ the fields, by their column
+
+
+def column_length(model: type, column: str) -> int:
+    """The VARCHAR length of `model.column` (store.models), the limit of its field."""
+    length = model.__table__.c[column].type.length  # type: ignore[attr-defined]
+    if length is None:
+        raise LookupError(f"{model.__name__}.{column} has no length")
+    return int(length)
+
+
+def applicant_name(value: str, field: str = "--name") -> str:
+    from store.models import Application
+
+    return clean(value, field=field, max_len=column_length(Application, "name"), kind="name")
+
+
+def group_name(value: str | None, field: str = "--group") -> str | None:
+    from store.models import Application
+
+    limit = column_length(Application, "group_name")
+    return optional(value, field=field, max_len=limit, kind="name")
+
+
+def email(value: str | None, field: str = "--email") -> str | None:
+    from store.models import Application
+
+    limit = column_length(Application, "contact_email")
+    return optional(value, field=field, max_len=limit, kind="id")
+
+
+def reason(value: str | None, field: str = "--reason") -> str | None:
+    return optional(value, field=field, max_len=REASON_MAX, kind="multiline")
+
+
+def reason_required(value: str, field: str = "--reason") -> str:
+    return clean(value, field=field, max_len=REASON_MAX, kind="multiline")
+
+
+def expert_id(value: str, field: str = "--expert") -> str:
+    from store.review_models import ExpertAssignment
+
+    limit = column_length(ExpertAssignment, "expert_id")
+    return clean(value, field=field, max_len=limit, kind="id")
+
+
+def objector_contact(value: str, field: str = "--contact") -> str:
+    from store.review_models import Objection
+
+    limit = column_length(Objection, "objector_contact")
+    return clean(value, field=field, max_len=limit, kind="name")
+
+
+def contact_name(value: str, field: str = "--name") -> str:
+    from store.models import Contact
+
+    return clean(value, field=field, max_len=column_length(Contact, "name"), kind="name")
+
+
+def contact_scope(value: str, field: str = "SCOPE") -> str:
+    from store.models import Contact
+
+    return clean(value, field=field, max_len=column_length(Contact, "scope"), kind="name")
+
+
+def contact_email(value: str, field: str = "EMAIL") -> str:
+    from store.models import Contact
+
+    return clean(value, field=field, max_len=column_length(Contact, "email"), kind="id")
+
+
+def actor_text(value: str, field: str = "--as") -> str:
+    """`role:scope` as given to --as: the scope is stored (actor_scope, 120 characters)."""
+    from store.models import AuditRecord
+
+    limit = column_length(AuditRecord, "actor_role") + 1 + column_length(AuditRecord, "actor_scope")
+    return clean(value, field=field, max_len=limit, kind="name")
