@@ -16,18 +16,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 
 from store.models import Base
 
-AUDIT = "audit_log"
+# append-only trails: refusals may add records, nothing may change one
+AUDIT = ("audit_log", "operator_audit_log")
+# what adding a record updates beside it: chain heads and counts, the anchor log
+BOOKKEEPING_TABLES = ("audit_chain", "audit_anchor")
+BOOKKEEPING_COLUMNS = {"application": {"audit_count", "audit_head", "version"}}
+
+
+def _bookkeeping_only(table: str, before: list[str], after: list[str]) -> bool:
+    if table in BOOKKEEPING_TABLES:
+        return True
+    ignored = BOOKKEEPING_COLUMNS.get(table)
+    if ignored is None or len(before) != len(after):
+        return False
+
+    def strip(rows: list[str]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in json.loads(r).items() if k not in ignored} for r in rows]
+
+    return strip(before) == strip(after)
 
 
 def snapshot(url: str) -> dict[str, list[str]]:
     engine = create_engine(url)
+    present = set(inspect(engine).get_table_names())
     tables: dict[str, list[str]] = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
+            if table.name not in present:
+                continue
             order = list(table.primary_key.columns) or list(table.columns)
             rows = conn.execute(select(table).order_by(*order)).all()
             tables[table.name] = [
@@ -65,11 +85,19 @@ def main(spec_path: str) -> None:
         took = cpu() - start
         peak = peak_kb()
         after = snapshot(spec["db_url"])
-        changed = sorted(t for t in before if t != AUDIT and before[t] != after[t])
-        old_audit = before[AUDIT]
-        new_audit = after[AUDIT]
-        audit_kept = new_audit[: len(old_audit)] == old_audit
-        added = [json.loads(row) for row in new_audit[len(old_audit) :]]
+        added: list[dict[str, Any]] = []
+        audit_kept = True
+        for table in AUDIT:
+            old_rows, new_rows = before.get(table, []), after.get(table, [])
+            audit_kept = audit_kept and new_rows[: len(old_rows)] == old_rows
+            added.extend(json.loads(row) for row in new_rows[len(old_rows) :])
+        changed = sorted(
+            t
+            for t in before
+            if t not in AUDIT
+            and before[t] != after[t]
+            and not (added and _bookkeeping_only(t, before[t], after[t]))
+        )
         report.append(
             {
                 "name": case["name"],
