@@ -50,9 +50,8 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
     """`value` as a short printable quotation: at most `limit` characters of it, control and
     invisible characters shown as escapes, the original length said when cut."""
     text = value if isinstance(value, str) else repr(value)
-    cut = text[:limit]
-    shown = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", cut)
-    if len(text) > limit:
+    shown = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text[:limit])[:limit]
+    if len(text) > limit or len(shown) == limit:
         return f"'{shown}'… ({len(text)} characters)"
     return f"'{shown}'"
 
