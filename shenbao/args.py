@@ -22,6 +22,7 @@ CAMPAIGN_YEARS_AROUND = 1  # a campaign runs in its edition's year, or one year 
 MAX_CRITERIA = 100
 MAX_POINTS = Decimal(1000)
 MAX_WEIGHT = Decimal(1000)
+MAX_TOP_K = 100_000
 _ID_OF = {"APP": "an application id", "OBJECTION": "an objection id", "ID": "a contact id"}
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _YEAR = re.compile(r"-?[0-9]{1,4}")
@@ -123,9 +124,30 @@ def _number(value: Any, where: str, limit: Decimal) -> None:
         raise ValueError(f"{where}: {quote(str(value), 40)} is above {limit} (rule: max_points)")
 
 
+def points(text: str, field: str = "--min-score") -> str:
+    """A number of points as given (the cut's own rule checks its range): a finite decimal of
+    ASCII digits, at most MAX_POINTS in size."""
+    raw = text.strip()
+    try:
+        number = Decimal(raw) if raw.isascii() and len(raw) <= 40 else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or abs(number) > MAX_POINTS:
+        raise ValueError(
+            f"{field}: {quote(text, 40)} is not a number of points up to {MAX_POINTS} "
+            "(rule: points)"
+        )
+    return raw
+
+
 def scoring_sheet(data: Mapping[str, Any], field: str = "FILE") -> Mapping[str, Any]:
     """A scoring sheet within bounds before it is read: at most MAX_CRITERIA criteria, each worth
-    at most MAX_POINTS points (weights at most MAX_WEIGHT)."""
+    at most MAX_POINTS points (weights at most MAX_WEIGHT), a default cut of at most MAX_TOP_K."""
+    top_k = data.get("top_k")
+    if isinstance(top_k, int) and not isinstance(top_k, bool) and not 1 <= top_k <= MAX_TOP_K:
+        raise ValueError(
+            f"{field}: top_k: {quote(str(top_k), 40)} is not 1 to {MAX_TOP_K} (rule: count)"
+        )
     criteria = data.get("criteria")
     if isinstance(criteria, list):
         if len(criteria) > MAX_CRITERIA:

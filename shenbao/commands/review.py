@@ -215,7 +215,12 @@ def scoring_shortlist(
     top_k: int | None = typer.Option(
         None, "--top-k", help="places per category", parser=args.cli(args.count, "--top-k")
     ),
-    min_score: str | None = typer.Option(None, "--min-score", help="minimum score (不低于)"),
+    min_score: str | None = typer.Option(
+        None,
+        "--min-score",
+        help="minimum score (不低于)",
+        parser=args.cli(args.points, "--min-score"),
+    ),
     year: int | None = YEAR,
     actor: str = AS_MINISTRY,
     now: str | None = NOW,

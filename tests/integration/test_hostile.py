@@ -13,12 +13,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import uscc, valid_form
+from tests.conftest import create_pg_database, drop_pg_database, uscc, valid_form
 from tests.data.hostile.corpus import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,9 @@ def cases(files: dict[str, Path], out: Path) -> list[tuple[str, list[str], tuple
             ["scoring", "sheet", E, f["max_points_1e30.yaml"]],
             ("max_points", "rule: max_points"),
         ),
+        ("sheet top_k 10**12", ["scoring", "sheet", E, f["top_k_huge.json"]], ("top_k", "rule: count")),
+        ("shortlist min-score 1e30", ["scoring", "shortlist", E, "--min-score", "1e30"], ("--min-score", "rule: points")),
+        ("shortlist min-score nan", ["scoring", "shortlist", E, "--min-score", "NaN"], ("--min-score", "rule: points")),
         ("score 1e30 points", [*score, f["scores_1e30.json"]], ("--file", "max_points")),
         ("score 5000-digit int", [*score, f["big_int.json"]], ("--file", "number")),
         ("report utf-16", [*report, f["utf16.json"]], ("--file", "encoding")),
@@ -171,10 +175,27 @@ def _prepare(db_url: str) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("hostile")
-    db_url = f"sqlite:///{tmp / 'hostile.db'}"
+    if request.param == "sqlite":
+        db_url, drop = f"sqlite:///{tmp / 'hostile.db'}", None
+    else:
+        admin = request.getfixturevalue("pg_server")
+        name, db_url = create_pg_database(admin)
+        drop = (admin, name)
+    try:
+        yield _run(tmp, db_url)
+    finally:
+        if drop is not None:
+            drop_pg_database(*drop)  # WITH (FORCE): the fixture's own connections go too
+
+
+def _run(tmp: Path, db_url: str) -> dict[str, Any]:
     _prepare(db_url)
     out = tmp / "out"
     out.mkdir()
@@ -229,6 +250,7 @@ def _corpus_names() -> list[str]:
         "huge_sheet.json",
         "many_criteria.json",
         "scores_1e30.json",
+        "top_k_huge.json",
         "big_int.json",
         "utf16.json",
         "not_a_mapping.json",

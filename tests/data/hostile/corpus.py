@@ -71,6 +71,7 @@ def build(folder: Path) -> dict[str, Path]:
     put("huge_sheet.json", b'{"criteria": [' + b'{"id": "c", "max_points": 1},' * 20_000 + b"{}]}")
     criteria = [{"id": f"c{i}", "label_zh": f"项{i}", "max_points": 1} for i in range(150)]
     put("many_criteria.json", json.dumps({"aggregation": "mean", "criteria": criteria}).encode())
+    put("top_k_huge.json", b'{"aggregation": "mean", "top_k": 1000000000000, "criteria": []}')
     put("scores_1e30.json", b'{"capability": 1e30, "results": 1}')
     put("big_int.json", b'{"capability": ' + b"9" * 5000 + b"}")
     put("utf16.json", '{"capability": 1}'.encode("utf-16"))
