@@ -49,6 +49,16 @@ def count(text: str | int, field: str, low: int = 1, high: int = 100_000) -> int
     return int(raw)
 
 
+def integer(text: str, field: str, low: int = -100_000, high: int = 100_000) -> int:
+    """A whole number from `low` to `high`: ASCII digits with an optional sign."""
+    raw = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]{1,10}", raw) or not low <= int(raw) <= high:
+        raise ValueError(
+            f"{field}: {quote(text, 40)} is not an integer from {low} to {high} (rule: integer)"
+        )
+    return int(raw)
+
+
 def cli(parse: Callable[[str, str], T], field: str) -> Callable[[str], T]:
     """A Typer ``parser=`` for `parse`: a bad value is the one-line exit-2 refusal."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from programs.editions import load_edition
+from shenbao import args
 from shenbao.commands.lifecycle import campaign_app
 from shenbao.errors import refusals
 
@@ -29,7 +30,12 @@ def serve() -> None:
 @campaign_app.command("launch")
 def launch(
     edition: str = typer.Argument(..., help="edition id"),
-    year: int | None = typer.Option(None, "--year", help="program year (default: the edition's)"),
+    year: int | None = typer.Option(
+        None,
+        "--year",
+        help="program year (default: the edition's)",
+        parser=args.cli(args.year, "--year"),
+    ),
     inline: bool = typer.Option(
         False, "--inline", help="run the campaign flow here and now instead of via its deployment"
     ),

@@ -107,6 +107,9 @@ def cases(files: dict[str, Path], out: Path) -> list[tuple[str, list[str], tuple
         ("year not the edition's", ["campaign", "open", E, "--year", "2030"], ("--year", "rule: year")),
         ("year arabic-indic", ["scoring", "rank", E, "--year", "٢٠٢٦"], ("--year", "rule: year")),
         ("report year", ["reports", "open", E, "1_0"], ("REPORT_YEAR", "rule: year")),
+        ("launch year", ["campaign", "launch", E, "--year", "١"], ("--year", "rule: year")),
+        ("calendar year", ["calendar", "show", "٢٠٢٦"], ("year", "rule: integer")),
+        ("calendar days", ["calendar", "add-working-days", "2026-09-28", "1_0"], ("n", "rule: integer")),
         (
             "window in 9999",
             ["campaign", "open", E, "--window", "9999-01-01..9999-12-31"],
