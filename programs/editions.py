@@ -16,7 +16,7 @@ from typing import Any
 
 from deadlines import Calendar, Deadline, Window, annual_report_due, recertification_due
 from programs.provinces import ProvinceError, normalize_province
-from programs.safeload import LoadError, load_structured
+from programs.safeload import LoadError, load_structured, quote
 
 SHIPPED_DIR = Path(__file__).with_name("editions")
 ENV_DIR = "SHENBAO_EDITIONS_DIR"
@@ -311,7 +311,7 @@ def load_edition(edition_id: str) -> Edition:
                 continue
             return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     raise EditionError(
-        f"edition: 未知的批次 '{edition_id}' (unknown edition); "
+        f"edition: 未知的批次 {quote(edition_id, 60)} (unknown edition); "
         f"known: {', '.join(known_edition_ids()) or 'none'}"
     )
 

@@ -107,6 +107,8 @@ def cases(files: dict[str, Path], out: Path) -> list[tuple[str, list[str], tuple
         ("year not the edition's", ["campaign", "open", E, "--year", "2030"], ("--year", "rule: year")),
         ("year arabic-indic", ["scoring", "rank", E, "--year", "٢٠٢٦"], ("--year", "rule: year")),
         ("report year", ["reports", "open", E, "1_0"], ("REPORT_YEAR", "rule: year")),
+        ("edition id 10,000 characters", ["campaign", "open", "x" * 10_000], ("edition", "unknown edition")),
+        ("edition id CRLF", ["scoring", "rank", E + "\r\n"], ("edition", "\\u000d")),
         ("launch year", ["campaign", "launch", E, "--year", "١"], ("--year", "rule: year")),
         ("calendar year", ["calendar", "show", "٢٠٢٦"], ("year", "rule: integer")),
         ("calendar days", ["calendar", "add-working-days", "2026-09-28", "1_0"], ("n", "rule: integer")),
