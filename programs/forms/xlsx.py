@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
+from exports.cells import safe_cell
 from programs.forms.issues import FormIssue, FormLoadError
 from programs.forms.schema import Field, FormSchema, Section, form_schema, functional_area_tree
 from programs.forms.validate import parse_with_schema, show
@@ -160,9 +161,7 @@ def _cell_value(value: Any, item: Field) -> Any:
 
 def _put(ws: Worksheet, row: int, column: int, value: Any, item: Field) -> Cell:
     cell = ws.cell(row=row, column=column)
-    cell.value = _cell_value(value, item)
-    if isinstance(cell.value, str) and cell.data_type == "f":
-        cell.data_type = "s"  # text that starts with "=" stays text
+    safe_cell(cell, _cell_value(value, item))  # text that starts with "=" stays text
     if item.type in _TEXTLIKE or item.type in ("choice", "multichoice", "attachment"):
         cell.number_format = "@"
     elif item.type == "date":
