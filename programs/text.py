@@ -157,9 +157,29 @@ def contact_email(value: str, field: str = "EMAIL") -> str:
     return clean(value, field=field, max_len=column_length(Contact, "email"), kind="id")
 
 
+def uscc(value: str | None, field: str = "--org") -> str | None:
+    """An optional 统一社会信用代码 (GB 32100-2015), upper-cased; blank is None."""
+    if value is None or not value.strip():
+        return None
+    from programs.forms import check_uscc
+
+    code = clean(value, field=field, max_len=18, kind="id").upper()
+    if not check_uscc(code):
+        raise ValueError(f"{field}: not a valid 统一社会信用代码 (GB 32100-2015) (rule: uscc)")
+    return code
+
+
 def actor_text(value: str, field: str = "--as") -> str:
     """`role:scope` as given to --as: the scope is stored (actor_scope, 120 characters)."""
     from store.models import AuditRecord
 
-    limit = column_length(AuditRecord, "actor_role") + 1 + column_length(AuditRecord, "actor_scope")
-    return clean(value, field=field, max_len=limit, kind="name")
+    role_max = column_length(AuditRecord, "actor_role")
+    scope_max = column_length(AuditRecord, "actor_scope")
+    cleaned = clean(value, field=field, max_len=role_max + 1 + scope_max, kind="name")
+    role, _sep, scope = cleaned.partition(":")
+    if len(role) > role_max or len(scope) > scope_max:
+        raise ValueError(
+            f"{field}: the role holds at most {role_max} characters and the scope at most "
+            f"{scope_max} (rule: max_len)"
+        )
+    return cleaned

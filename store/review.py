@@ -1771,7 +1771,7 @@ def _expert(expert_id: str, org_uscc: str | None, province: str | None) -> scori
     expert_id = text.expert_id(expert_id or "", "EXPERT")
     if not expert_id:
         raise ValueError("EXPERT: 专家编号不能为空 (the expert id is required)")
-    uscc = org_uscc.strip().upper() if org_uscc and org_uscc.strip() else None
+    uscc = text.uscc(org_uscc)
     short = normalize_province(province) if province and province.strip() else None
     return scoring.ExpertFacts(id=expert_id, organisation_uscc=uscc, province=short)
 
