@@ -261,6 +261,9 @@ def create_application(
     details = {"edition": edition_id, "uscc": uscc}
 
     def body() -> int:
+        from store.service import _check_uscc
+
+        _check_uscc(uscc.strip().upper())  # a malformed code is bad input, named as such
         if actor.role.value == "enterprise" and actor.scope != uscc.strip().upper():
             raise Refusal(
                 "OnlyApplicantActs",
