@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 
 from deadlines import Window, require_aware
 from services.errors import Conflict, NotFound, Refused
-from services.operator_audit import append_operator
 from states.actors import Actor
 from states.acts import ActSpec, Kind, act
 from states.rules import Refusal
+from store.audit import append_operator
 from store.db import Database
 from store.models import Campaign
 from store.transitions import Request, Result

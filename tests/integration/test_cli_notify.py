@@ -50,11 +50,11 @@ def test_contacts_and_notify(tmp_path: Path) -> None:
     assert json.loads(cli.ok("notify", "status", "--json"))["sent"] == 1
     cli.ok("contacts", "remove", added, "--as", "ministry")
     assert json.loads(cli.ok("contacts", "list", "--json")) == []
-    from services.operator_audit import operator_history
+    from store.audit import operator_history
     from store.db import Database
 
     with Database(cli.url).sessions() as s:
-        trail = [(r["act"], r["actor_role"], r["accepted"]) for r in operator_history(s)]
+        trail = [(r.act, r.actor_role, r.accepted) for r in operator_history(s)]
     assert trail == [
         ("campaign.open", "ministry", True),
         ("contacts.add", "ministry", True),

@@ -6,7 +6,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import services.operator_audit  # noqa: F401  (the operators' trail table)
 from store.models import Base
 
 

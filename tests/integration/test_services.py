@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from deadlines import SHANGHAI
 from services import handlers
 from services.errors import Refused
-from services.operator_audit import operator_history
 from states.actors import Actor
 from store import audit
+from store.audit import operator_history
 from store.db import Database
-from store.models import Application, AuditRecord
+from store.models import Application, AuditRecord, OperatorRecord
 from store.review_models import ScoringSheet
 from tests.conftest import uscc, valid_form
 
@@ -88,7 +88,7 @@ def status(db: Database, app_id: int) -> str:
         return str(s.scalar(select(Application.status).where(Application.id == app_id)))
 
 
-def trail(db: Database) -> list[dict[str, Any]]:
+def trail(db: Database) -> list[OperatorRecord]:
     with db.sessions() as s:
         return operator_history(s)
 
@@ -103,9 +103,9 @@ class TestOneApplicationPerOrganisation:
         assert info.value.rule == "OneApplicationPerOrganisation"
         with db.sessions() as s:
             assert s.scalar(select(func.count()).select_from(Application)) == 1
-        (record,) = [r for r in trail(db) if r["act"] == "application.create"]
-        assert not record["accepted"]
-        assert record["rule"] == "OneApplicationPerOrganisation"
+        (record,) = [r for r in trail(db) if r.act == "application.create"]
+        assert not record.accepted
+        assert record.rule == "OneApplicationPerOrganisation"
 
     def test_creation_is_audited_on_the_new_chain(self, db: Database) -> None:
         app_id = apply(db, 2)
@@ -123,7 +123,7 @@ class TestOneApplicationPerOrganisation:
                 db, me(4), "szzx-2026-2", uscc=uscc(3), name="x", province="广东",
                 category="center", form=valid_form("szzx-2026-2", "center", uscc(3)), now=OPEN,
             )  # fmt: skip
-        assert trail(db)[-1]["rule"] == "OnlyApplicantActs"
+        assert trail(db)[-1].rule == "OnlyApplicantActs"
 
 
 class TestConsortiumFromTheForm:
@@ -231,7 +231,7 @@ class TestAuthorisationFirst:
             row = s.scalar(select(ScoringSheet))
             assert row is not None and row.top_k is None
         last = trail(db)[-1]
-        assert (last["act"], last["accepted"], last["actor_role"]) == (
+        assert (last.act, last.accepted, last.actor_role) == (
             "scoring.shortlist",
             False,
             "auditor",
@@ -255,7 +255,7 @@ class TestAuthorisationFirst:
         with pytest.raises(Refused, match="无权操作|审计人员只读"):
             call(db, Actor.parse(who))
         after = trail(db)
-        assert len(after) == before + 1 and not after[-1]["accepted"]
+        assert len(after) == before + 1 and not after[-1].accepted
         with db.sessions() as s:
             assert s.scalar(select(func.count()).select_from(AuditRecord)) == records
 
@@ -270,15 +270,15 @@ class TestAuthorisationFirst:
             now=OPEN,
         )
         handlers.remove_contact(db, Actor.parse("system"), contact, now=OPEN)
-        acts = [(r["act"], r["actor_role"], r["accepted"]) for r in trail(db)[-2:]]
+        acts = [(r.act, r.actor_role, r.accepted) for r in trail(db)[-2:]]
         assert acts == [("contacts.add", "ministry", True), ("contacts.remove", "system", True)]
-        assert trail(db)[-1]["details"]["email"] == "gd@example.cn"
+        assert trail(db)[-1].details["email"] == "gd@example.cn"
 
     def test_bad_input_is_audited_once(self, db: Database) -> None:
         with pytest.raises(ValueError, match="EMAIL"):
             handlers.add_contact(db, MINISTRY, "ministry", "", "not-an-address", now=OPEN)
         last = trail(db)[-1]
-        assert (last["act"], last["rule"], last["accepted"]) == (
+        assert (last.act, last.rule, last.accepted) == (
             "contacts.add",
             "InvalidInput",
             False,

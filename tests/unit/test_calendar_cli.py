@@ -99,11 +99,11 @@ def test_import_installs_next_year(tmp_path: Path) -> None:
     assert r.returncode == 2 and "Saturday or Sunday" in r.stderr
     assert run("is-working-day", "2027-01-09", env=env).stdout == "true\n"  # unchanged
 
-    from services.operator_audit import operator_history
+    from store.audit import operator_history
     from store.db import Database
 
     with Database(db_url).sessions() as s:
-        trail = [(r["act"], r["actor_role"], r["accepted"]) for r in operator_history(s)]
+        trail = [(r.act, r.actor_role, r.accepted) for r in operator_history(s)]
     assert trail == [
         ("calendar.import", "province", False),
         ("calendar.import", "ministry", True),
