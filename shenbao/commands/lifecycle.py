@@ -8,7 +8,16 @@ from typing import Any
 
 import typer
 
-from shenbao.commands.common import NOW, acting, app_id, as_option, db, now_at, read_db
+from shenbao.commands.common import (
+    NOW,
+    acting,
+    app_id,
+    as_option,
+    authorized,
+    db,
+    now_at,
+    read_db,
+)
 from shenbao.errors import fail, refusals
 
 campaign_app = typer.Typer(help="Campaigns: one edition run for one program year.")
@@ -78,6 +87,7 @@ def apply(
 ) -> None:
     """Create a draft application; prints its id alone on the last line."""
     who = acting("application.create", actor)
+    authorized("application.create", who, now)
     from services import handlers
 
     with refusals():
