@@ -15,6 +15,7 @@ from store.db import Database
 from store.models import Application, AuditRecord, OutboxMessage
 from store.service import Lifecycle
 from tests.conftest import uscc, valid_form
+from tests.fixtures.review import recommend_fully
 
 MINISTRY = Actor.parse("ministry")
 GD = Actor.parse("province:广东")
@@ -182,7 +183,6 @@ class TestQuotas:
     def test_edition_b_per_category_tiers(self, db_url: str) -> None:
         lc = Lifecycle(Database(db_url))
         lc.open_campaign("liangrong-2021", now=t("2021-11-08T00:00:00"), actor=MINISTRY)
-        tj = Actor.parse("province:天津")
         now = t("2021-12-01T10:00:00")
         made = []
         for i, category in enumerate(["manufacturing"] * 4 + ["ito"]):
@@ -190,10 +190,10 @@ class TestQuotas:
             lc.trigger(app_id, "submit", actor=me, now=now)
             made.append(app_id)
         for app_id in made[:3]:
-            lc.trigger(app_id, "recommend", actor=tj, now=now)
+            recommend_fully(lc, app_id, "天津", "liangrong-2021", now)
         with pytest.raises(Refusal):  # 1–3万亿 tier: at most 3 per category
-            lc.trigger(made[3], "recommend", actor=tj, now=now)
-        lc.trigger(made[4], "recommend", actor=tj, now=now)  # the ito volume has its own quota
+            recommend_fully(lc, made[3], "天津", "liangrong-2021", now)
+        recommend_fully(lc, made[4], "天津", "liangrong-2021", now)  # ito has its own quota
 
 
 class TestAuditTrail:
