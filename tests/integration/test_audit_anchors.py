@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -372,3 +373,31 @@ def test_concurrent_writers_anchor_in_one_sequence(life: Lifecycle) -> None:
     log = anchors(life.db)
     assert [e.id for e in log] == list(range(1, before + 13))  # 4 workers x 3 transactions
     assert breaks(life.db, checkpoint(life.db)) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", "verify"],
+        ["audit", "verify", "--against", "1:" + "a" * 64],
+        ["audit", "checkpoint"],
+        ["audit", "operators"],
+        ["audit", "history", "1"],
+    ],
+)
+def test_reading_commands_never_create_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from services import wiring
+    from shenbao.cli import app
+
+    missing = tmp_path / "nowhere.db"
+    monkeypatch.setenv("SHENBAO_DATABASE_URL", f"sqlite:///{missing}")
+    wiring.reset()
+    result = CliRunner().invoke(app, args)
+    wiring.reset()
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "no database at" in result.stderr
+    assert not missing.exists()
