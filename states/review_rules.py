@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from states.lifecycle import COMMON_LIFECYCLE, LIANGRONG_2021, LIANGRONG_2026, SZZX_2026
 from states.rules import Outcome, Rule, TransitionFacts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,7 +28,6 @@ class RequireAllExpertScores(Rule):
     """
 
     TRIGGERS = frozenset({"shortlist", "decline"})
-    CLAUSE = f"{LIANGRONG_2021} 附件1 八; {LIANGRONG_2026} 八"
 
     def decide(self, facts: TransitionFacts) -> Outcome:
         if facts.extra.get("scoring_complete") is True:
@@ -38,7 +36,8 @@ class RequireAllExpertScores(Rule):
             "专家评分情况未知: no scoring facts were given for this application"
         )
         return self.reject(
-            f"{detail}; application {facts.application.id} stays in expert scoring ({self.CLAUSE})"
+            f"{detail}; application {facts.application.id} stays in expert scoring"
+            f"{facts.cite('shortlist')}"
         )
 
 
@@ -57,8 +56,8 @@ class RequireEditionHasNotice(Rule):
             return self.accept()
         return self.reject(
             f"本批次无公示: edition {facts.application.edition_id} has no public notice (公示) "
-            f"period; application {facts.application.id} cannot be published for notice "
-            f"({LIANGRONG_2021} 附件1 九)"
+            f"period; application {facts.application.id} cannot be published for notice"
+            f"{facts.cite('notice')}"
         )
 
 
@@ -86,12 +85,12 @@ class RequireNoticeOver(Rule):
         if outcome == "running":
             return self.reject(
                 f"公示期未结束: the notice period of application {facts.application.id} runs until "
-                f"{_notice_end(facts)}; it cannot be decided before it is over "
-                f"({LIANGRONG_2021} 附件1 九)"
+                f"{_notice_end(facts)}; it cannot be decided before it is over"
+                f"{facts.cite('notice')}"
             )
         return self.reject(
             f"公示结果未知: no notice outcome was given for application {facts.application.id}; "
-            f"close the notice to decide it ({LIANGRONG_2021} 附件1 十)"
+            f"close the notice to decide it{facts.cite('confirmation')}"
         )
 
 
@@ -112,29 +111,29 @@ class ConfirmOnlyWithoutUpheldObjection(Rule):
             return self.accept()
         outcome = facts.extra.get("notice_outcome")
         app_id = facts.application.id
-        clause = f"{LIANGRONG_2021} 附件1 十; {LIANGRONG_2026} 九"
+        clause = facts.cite("confirmation")
         if facts.trigger == "confirm":
             if outcome == "confirm":
                 return self.accept()
             if outcome == "remove":
                 return self.reject(
                     f"公示异议成立，不予确认: an objection to application {app_id} was upheld "
-                    f"(成立); it is removed, not confirmed ({clause})"
+                    f"(成立); it is removed, not confirmed{clause}"
                 )
             return self.reject(
                 f"异议尚未处理: an objection to application {app_id} is not resolved yet; it is "
-                f"held until the ministry resolves it ({clause})"
+                f"held until the ministry resolves it{clause}"
             )
         if outcome == "remove":
             return self.accept()
         if outcome == "hold":
             return self.reject(
                 f"异议尚未处理: an objection to application {app_id} is not resolved yet; "
-                f"removal needs an upheld (成立) objection ({clause})"
+                f"removal needs an upheld (成立) objection{clause}"
             )
         return self.reject(
             f"无成立的异议: application {app_id} has no upheld objection; only an upheld (成立) "
-            f"objection removes it after the notice ({clause})"
+            f"objection removes it after the notice{clause}"
         )
 
 
@@ -152,12 +151,12 @@ class RequireRecertificationDue(Rule):
 
     def decide(self, facts: TransitionFacts) -> Outcome:
         raw = _text(facts, "recert_due")
-        clause = f"{LIANGRONG_2021} 附件1 十三; {LIANGRONG_2026} 十二"
+        clause = facts.cite("recertification")
         if not raw:
             return self.reject(
                 f"本批次未规定复审: edition {facts.application.edition_id} states no "
-                f"recertification cycle; application {facts.application.id} is not re-examined "
-                f"({SZZX_2026}; {COMMON_LIFECYCLE})"
+                f"recertification cycle; application {facts.application.id} is not re-examined"
+                f"{facts.cite('reference')}"
             )
         try:
             due = date.fromisoformat(raw)
@@ -167,7 +166,7 @@ class RequireRecertificationDue(Rule):
         if today < due:
             return self.reject(
                 f"复审尚未到期: the recertification of application {facts.application.id} is due "
-                f"on {due.isoformat()} (today is {today.isoformat()} in Asia/Shanghai) ({clause})"
+                f"on {due.isoformat()} (today is {today.isoformat()} in Asia/Shanghai){clause}"
             )
         return self.accept()
 
@@ -190,5 +189,5 @@ class ConfirmDirectlyOnlyWithoutNotice(Rule):
             return self.accept()
         return self.reject(
             f"须经公示: application {facts.application.id} of {facts.application.edition_id} is "
-            f"confirmed only after its 公示; publish the notice first ({LIANGRONG_2021} 附件1 九)"
+            f"confirmed only after its 公示; publish the notice first{facts.cite('notice')}"
         )

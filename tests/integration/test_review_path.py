@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from deadlines import MissingCalendarYear, Window
+from programs.editions import load_edition
 from programs.forms import example_annual_report
 from states.actors import Actor
 from states.rules import Refusal
@@ -413,6 +414,9 @@ def test_edition_without_notice_cannot_publish(db_url: str) -> None:
     with pytest.raises(Refusal, match="本批次无公示: edition cciip-2018") as info:
         c.review.publish_notice(c.id, at=t("2018-08-01T09:00:00"), actor=MINISTRY)
     assert info.value.rule == "RequireEditionHasNotice"
+    # the refusal cites the edition's own document, not 两融's 商办服贸函〔2021〕360号
+    assert "360号" not in info.value.message
+    assert load_edition("cciip-2018").clause("notice") in info.value.message
     assert status(c, app_id) == "shortlisted"
     assert triggers(c, app_id)[-1] == ("publish_notice", False)
     check_audit(c, [app_id])
