@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,6 +54,35 @@ def _frozen_mapping(value: Mapping[str, object] | None = None) -> Mapping[str, o
     return MappingProxyType(dict(value or {}))
 
 
+# Typed facts per stage, computed by the store, read by the rules of that stage.
+
+
+@dataclass(frozen=True)
+class ScoringFacts:
+    """Expert scoring of one application: complete (every assigned expert scored or replaced,
+    at least the edition's minimum), and what is missing when not."""
+
+    complete: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """The 公示 as it bears on one application: whether the edition holds one, and once it was
+    published the outcome (confirm | remove | hold | running) and its last second, as shown."""
+
+    has_notice: bool
+    outcome: str | None = None
+    ends: str | None = None
+
+
+@dataclass(frozen=True)
+class RecertFacts:
+    """When a title is next re-examined (None: the edition states no recertification cycle)."""
+
+    due: date | None
+
+
 @dataclass(frozen=True)
 class TransitionFacts:
     """Everything the policy looks at for one attempted trigger."""
@@ -67,7 +96,9 @@ class TransitionFacts:
     reason: str | None
     quotas: tuple[QuotaUsage, ...] = ()
     form_errors: tuple[str, ...] = ()
-    extra: Mapping[str, object] = field(default_factory=_frozen_mapping)
+    scoring: ScoringFacts | None = None
+    notice: NoticeFacts | None = None
+    recert: RecertFacts | None = None
     # the application's edition's clauses by name (`route`, `late_submission`, ...), with
     # `reference` for the edition's document: refusals cite these, never a constant
     clauses: Mapping[str, str] = field(default_factory=_frozen_mapping)  # type: ignore[assignment]
@@ -94,8 +125,6 @@ class TransitionFacts:
             )
         object.__setattr__(self, "quotas", tuple(self.quotas))
         object.__setattr__(self, "form_errors", tuple(self.form_errors))
-        if not isinstance(self.extra, MappingProxyType):
-            object.__setattr__(self, "extra", _frozen_mapping(self.extra))
         if not isinstance(self.clauses, MappingProxyType):
             object.__setattr__(self, "clauses", _frozen_mapping(self.clauses))
 

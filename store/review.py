@@ -32,7 +32,7 @@ from states import scoring
 from states import titles as title_rules
 from states.actors import Actor, Role
 from states.lifecycle import State
-from states.rules import Refusal
+from states.rules import NoticeFacts, RecertFacts, Refusal, ScoringFacts
 from store import audit
 from store.models import Application, Campaign
 from store.review_models import (
@@ -927,7 +927,7 @@ class Review:
                     "shortlist",
                     actor,
                     details={"scoring": detail},
-                    extra={"scoring_complete": False, "scoring_detail": detail},
+                    scoring=ScoringFacts(complete=False, detail=detail),
                 )
                 for a, detail in sorted(incomplete.items())
             ]
@@ -1012,7 +1012,7 @@ class Review:
                             request.trigger,
                             actor,
                             details={**request.details, "tie": tie_info},
-                            extra=request.extra,
+                            scoring=request.scoring,
                         )
                     )
             results = tx.move(requests)
@@ -1054,7 +1054,7 @@ class Review:
                 )
             if not edition.has_notice:
                 requests = [
-                    Request(a.id, "publish_notice", actor, extra={"has_notice": False})
+                    Request(a.id, "publish_notice", actor, notice=NoticeFacts(has_notice=False))
                     for a in apps
                 ]
                 results = tx.move(requests)
@@ -1070,7 +1070,7 @@ class Review:
                         "publish_notice",
                         actor,
                         details={"notice": info},
-                        extra={"has_notice": True},
+                        notice=NoticeFacts(has_notice=True),
                     )
                     for a in apps
                 ]
@@ -1267,7 +1267,7 @@ class Review:
                     now, notice.ends_at, [_pure_objection(o) for o in objs]
                 )
                 ends = notice_rules.last_second_label(notice.ends_at)
-                extra = {"notice_outcome": outcome, "notice_ends": ends}
+                facts = NoticeFacts(has_notice=True, outcome=outcome, ends=ends)
                 info = _details_notice(notice, notice.published_at)
                 if outcome == "hold":
                     pending = [o.id for o in objs if o.resolution is None]
@@ -1279,7 +1279,7 @@ class Review:
                 if outcome == "running":
                     running[app.id] = f"公示期未结束: the notice period runs until {ends}"
                     requests.append(
-                        Request(app.id, "confirm", actor, details={"notice": info}, extra=extra)
+                        Request(app.id, "confirm", actor, details={"notice": info}, notice=facts)
                     )
                 elif outcome == "remove":
                     upheld = [o for o in objs if o.resolution == "upheld"]
@@ -1291,7 +1291,7 @@ class Review:
                             actor,
                             reason=f"公示异议成立：{why}",
                             details={"notice": info, "objections": [o.id for o in upheld]},
-                            extra=extra,
+                            notice=facts,
                         )
                     )
                 else:
@@ -1302,7 +1302,9 @@ class Review:
                         "start_date": confirmed_on.isoformat(),
                         "next_recert_due": recert.day.isoformat() if recert else None,
                     }
-                    requests.append(Request(app.id, "confirm", actor, details=details, extra=extra))
+                    requests.append(
+                        Request(app.id, "confirm", actor, details=details, notice=facts)
+                    )
             results = tx.move(requests)
             confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
             removed = [r.application_id for r in results if r.to_state == "removed_after_notice"]
@@ -1339,9 +1341,9 @@ class Review:
                 "term": _term_label(term[0], term[1]),
                 "start_date": confirmed_on.isoformat(),
             }
-            extra = {"has_notice": edition.has_notice}
+            no_notice = NoticeFacts(has_notice=edition.has_notice)
             results = tx.move(
-                [Request(i, "confirm", actor, details=details, extra=extra) for i in ids]
+                [Request(i, "confirm", actor, details=details, notice=no_notice) for i in ids]
             )
             confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
             _add_titles(s, edition, confirmed, confirmed_on, term, recert)
@@ -1658,9 +1660,7 @@ class Review:
                             else None,
                         },
                     },
-                    extra={
-                        "recert_due": t.next_recert_due.isoformat() if t.next_recert_due else ""
-                    },
+                    recert=RecertFacts(due=t.next_recert_due),
                 )
                 for t in titles
             ]
@@ -1833,7 +1833,7 @@ def _scored_request(
         trigger,
         actor,
         details=details,
-        extra={"scoring_complete": v.complete, "scoring_detail": v.detail},
+        scoring=ScoringFacts(complete=v.complete, detail=v.detail),
     )
 
 
