@@ -14,8 +14,8 @@ from states.rules import Refusal
 from store import audit
 from store.review_models import AnnualReport
 from tests.conftest import uscc
-from tests.integration.test_lifecycle_store import MINISTRY, t
-from tests.integration.test_review_path import (
+from tests.fixtures.lifecycle import MINISTRY, t
+from tests.fixtures.review import (
     SHEET,
     SYSTEM,
     Campaign,
