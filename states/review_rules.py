@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from states.lifecycle import State
 from states.rules import Outcome, Rule, TransitionFacts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,10 +75,9 @@ class RequireNoticeOver(Rule):
     """
 
     TRIGGERS = frozenset({"confirm", "remove"})
+    FROM_STATES = frozenset({State.PUBLIC_NOTICE})  # from shortlisted: no 公示 to wait for
 
     def decide(self, facts: TransitionFacts) -> Outcome:
-        if facts.from_state == "shortlisted":  # no 公示: ConfirmDirectlyOnlyWithoutNotice decides
-            return self.accept()
         outcome = _notice_outcome(facts)
         if outcome in ("confirm", "remove", "hold"):
             return self.accept()
@@ -104,10 +104,9 @@ class ConfirmOnlyWithoutUpheldObjection(Rule):
     """
 
     TRIGGERS = frozenset({"confirm", "remove"})
+    FROM_STATES = frozenset({State.PUBLIC_NOTICE})  # from shortlisted: no 公示, no objection
 
     def decide(self, facts: TransitionFacts) -> Outcome:
-        if facts.from_state == "shortlisted":  # no 公示, hence no objection
-            return self.accept()
         outcome = _notice_outcome(facts)
         app_id = facts.application.id
         clause = facts.cite("confirmation")
@@ -175,10 +174,9 @@ class ConfirmDirectlyOnlyWithoutNotice(Rule):
     """
 
     TRIGGERS = frozenset({"confirm"})
+    FROM_STATES = frozenset({State.SHORTLISTED})
 
     def decide(self, facts: TransitionFacts) -> Outcome:
-        if facts.from_state != "shortlisted":
-            return self.accept()
         if facts.notice is not None and not facts.notice.has_notice:
             return self.accept()
         return self.reject(

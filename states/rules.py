@@ -196,11 +196,13 @@ def _triggers_where(predicate: Callable[[TransitionSpec], bool]) -> frozenset[st
 class Rule:
     """Base of every rule. Subclasses set `TRIGGERS` (None: every trigger) and write `decide`.
 
-    `FROM_STATES` / `TO_STATES` are derived from the table for the triggers guarded, as in
-    Prefect's orchestration rules, so that a rule's scope can be read without running it.
+    As in Prefect's orchestration rules, a rule's scope is read without running it: `FROM_STATES`
+    (None: every source of the triggers guarded, from the table) narrows the states it guards, and
+    the policy consults a rule only for a move from one of its `from_states()`.
     """
 
     TRIGGERS: ClassVar[frozenset[str] | None] = None
+    FROM_STATES: ClassVar[frozenset[State] | None] = None
 
     @classmethod
     def name(cls) -> str:
@@ -209,7 +211,8 @@ class Rule:
     @classmethod
     def from_states(cls) -> frozenset[State]:
         specs = [s for s in TRIGGERS.values() if cls.TRIGGERS is None or s.trigger in cls.TRIGGERS]
-        return frozenset(state for spec in specs for state in spec.sources)
+        sources = frozenset(state for spec in specs for state in spec.sources)
+        return sources if cls.FROM_STATES is None else sources & cls.FROM_STATES
 
     @classmethod
     def to_states(cls) -> frozenset[State]:
@@ -217,7 +220,9 @@ class Rule:
         return frozenset(spec.dest for spec in specs)
 
     def applies_to(self, facts: TransitionFacts) -> bool:
-        return self.TRIGGERS is None or facts.trigger in self.TRIGGERS
+        if self.TRIGGERS is not None and facts.trigger not in self.TRIGGERS:
+            return False
+        return self.FROM_STATES is None or facts.from_state in self.FROM_STATES
 
     def check(self, facts: TransitionFacts) -> Outcome:
         """Accept when the rule does not guard this trigger; otherwise decide."""

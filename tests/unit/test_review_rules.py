@@ -284,3 +284,24 @@ class TestConfirmDirectlyOnlyWithoutNotice:
 
     def test_policy_has_no_duplicates(self) -> None:
         assert len(set(POLICY)) == len(POLICY)
+
+
+class TestStateScope:
+    """A rule's scope is declared (FROM_STATES), read from the class, and honoured by the policy."""
+
+    def test_declared_sources_narrow_the_table(self) -> None:
+        from states.review_rules import ConfirmDirectlyOnlyWithoutNotice
+
+        assert RequireNoticeOver.from_states() == {State.PUBLIC_NOTICE}
+        assert ConfirmOnlyWithoutUpheldObjection.from_states() == {State.PUBLIC_NOTICE}
+        assert ConfirmDirectlyOnlyWithoutNotice.from_states() == {State.SHORTLISTED}
+        assert RequireNoticeOver.to_states() == {State.CONFIRMED, State.REMOVED_AFTER_NOTICE}
+
+    def test_every_rule_guards_some_source_state(self) -> None:
+        for rule in POLICY:
+            assert rule.from_states(), rule.name()
+
+    def test_a_rule_is_not_consulted_outside_its_sources(self) -> None:
+        # from shortlisted, the notice rules do not run: only ConfirmDirectlyOnlyWithoutNotice
+        f = facts("confirm", State.SHORTLISTED, {"has_notice": True, "notice_outcome": "running"})
+        assert evaluate(f).rule == "ConfirmDirectlyOnlyWithoutNotice"
