@@ -20,8 +20,9 @@ from programs.editions import Edition, load_edition
 from states import notice as notice_rules
 from states import titles as title_rules
 from states.actors import Actor, Role
+from states.event_rules import EventFacts, ObjectionEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import NoticeFacts, Refusal
+from states.rules import NoticeFacts, Refusal, edition_clauses
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -30,6 +31,7 @@ from store.review_base import (
     _require_ministry,
     _role_refusal,
     _term_label,
+    application_facts,
     title_name,
 )
 from store.review_models import (
@@ -186,23 +188,30 @@ class NoticeStage(ReviewBase):
                     "审计人员只读: the auditor role changes nothing (auditor is read-only)",
                 )
             entry = s.scalar(select(NoticeEntry).where(NoticeEntry.application_id == app.id))
-            if entry is None:
-                raise on.refuse(
-                    "ObjectionOnlyOnNoticeList",
-                    f"不在公示名单: application {app.id} is not on a notice list ({app.status})",
+            notice = s.get(Notice, entry.notice_id) if entry is not None else None
+            edition = load_edition(app.campaign.edition_id)
+            outcome = evaluate_event(
+                EventFacts(
+                    event=trigger,
+                    actor=actor,
+                    now=now,
+                    application=application_facts(app, edition.id),
+                    objection=ObjectionEventFacts(
+                        notice.first_day, notice.ends_at, notice.published_at
+                    )
+                    if notice is not None
+                    else None,
+                    clauses=edition_clauses(edition),
                 )
-            notice = s.get(Notice, entry.notice_id)
+            )
+            if not outcome.accepted:
+                details = (
+                    {"notice": _details_notice(notice, notice.published_at)}
+                    if notice is not None
+                    else None
+                )
+                raise on.refuse(outcome.rule, outcome.message, details=details)
             assert notice is not None
-            try:
-                notice_rules.accept_objection(
-                    notice.first_day, notice.ends_at, now, notice.published_at
-                )
-            except notice_rules.ObjectionRefused as exc:
-                raise on.refuse(
-                    "ObjectionOnlyDuringNotice",
-                    str(exc),
-                    details={"notice": _details_notice(notice, notice.published_at)},
-                ) from None
             row = Objection(
                 application_id=app.id,
                 notice_id=notice.id,

@@ -24,7 +24,7 @@ from programs.editions import Edition
 from states import notice as notice_rules
 from states import scoring
 from states.actors import Actor, Role
-from states.rules import Refusal
+from states.rules import ApplicationFacts, Refusal
 from store import audit
 from store.models import Application, Campaign
 from store.review_models import (
@@ -140,6 +140,20 @@ def _require_ministry(actor: Actor, action: str, *, system: bool = False) -> Non
     if actor.role not in allowed:
         names = "ministry, system" if system else "ministry"
         raise Refusal("EnforceActorRole", _role_refusal(actor, action, names))
+
+
+def application_facts(app: Application, edition_id: str) -> ApplicationFacts:
+    """What a rule may know about an application row."""
+    return ApplicationFacts(
+        id=app.id,
+        edition_id=edition_id,
+        org_uscc=app.uscc,
+        province=app.province,
+        group=app.group_name,
+        category=app.category,
+        consortium=app.consortium,
+        state=app.status,
+    )
 
 
 class ReviewBase:

@@ -20,10 +20,18 @@ from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
 from states.actors import Actor, Role
+from states.event_rules import EventFacts, ExpertEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import Refusal, ScoringFacts
+from states.rules import Refusal, ScoringFacts, edition_clauses
 from store.models import Application
-from store.review_base import ReviewBase, _dec, _On, _require_ministry, _role_refusal
+from store.review_base import (
+    ReviewBase,
+    _dec,
+    _On,
+    _require_ministry,
+    _role_refusal,
+    application_facts,
+)
 from store.review_models import (
     ExpertAssignment,
     ExpertScore,
@@ -246,44 +254,41 @@ class ScoringStage(ReviewBase):
         app: Application,
         on: _On,
         expert: scoring.ExpertFacts,
+        now: datetime,
     ) -> ScoringSheet:
+        """The event rules of assigning an expert (states.event_rules), on facts read here."""
         self._ministry_only(on)
         sheet = self._sheet_row(s, app.campaign_id)
-        if sheet is None:
-            raise on.refuse(
-                "RequireScoringSheet",
-                f"评分表未定义: campaign {app.campaign_id} has no scoring sheet; define it with "
-                "`shenbao scoring sheet` first",
-            )
-        if app.status != State.EXPERT_SCORING.value:
-            raise on.refuse(
-                "OnlyDuringExpertScoring",
-                f"不在专家评审阶段: application {app.id} is {app.status}; experts are assigned "
-                "and score only in expert_scoring",
-            )
         same = s.scalar(
             select(ExpertAssignment.id).where(
                 ExpertAssignment.application_id == app.id,
                 ExpertAssignment.expert_id == expert.id,
             )
         )
-        if same is not None:
-            raise on.refuse(
-                "ExpertAssignedOnce",
-                f"专家已分配: expert {expert.id} is or was already assigned to application {app.id}",
-            )
         campaign = self._campaign(s, app.campaign_id)
         same_province = bool(
-            sheet.conflict_same_province
+            (sheet is not None and sheet.conflict_same_province)
             or (campaign.settings or {}).get("conflict_same_province") is True
         )
-        conflict = scoring.check_conflict(expert, (app.uscc, app.province), same_province)
-        if conflict is not None:
-            raise on.refuse(
-                "AvoidConflictOfInterest",
-                conflict,
-                details={"expert": _expert_details(expert)},
+        edition = load_edition(campaign.edition_id)
+        outcome = evaluate_event(
+            EventFacts(
+                event=on.trigger,
+                actor=on.actor,
+                now=now,
+                application=application_facts(app, edition.id),
+                expert=ExpertEventFacts(expert, sheet is not None, same is not None, same_province),
+                clauses=edition_clauses(edition),
             )
+        )
+        if not outcome.accepted:
+            details = (
+                {"expert": _expert_details(expert)}
+                if outcome.rule == "AvoidConflictOfInterest"
+                else None
+            )
+            raise on.refuse(outcome.rule, outcome.message, details=details)
+        assert sheet is not None
         return sheet
 
     def assign_expert(
@@ -301,7 +306,7 @@ class ScoringStage(ReviewBase):
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id, lock=True)
-            self._expert_checks(s, app, _On(app.id, "expert:assign", actor), expert)
+            self._expert_checks(s, app, _On(app.id, "expert:assign", actor), expert, now)
             row = ExpertAssignment(
                 application_id=app.id,
                 expert_id=expert.id,
@@ -362,7 +367,7 @@ class ScoringStage(ReviewBase):
                     f"专家未分配: expert {old_expert_id} is not an active expert of application "
                     f"{app.id}",
                 )
-            self._expert_checks(s, app, on, expert)
+            self._expert_checks(s, app, on, expert, now)
             new = ExpertAssignment(
                 application_id=app.id,
                 expert_id=expert.id,
