@@ -26,9 +26,12 @@ from states.machine import fire
 from states.policy import evaluate
 from states.rules import (
     ApplicationFacts,
+    NoticeFacts,
     Outcome,
     QuotaUsage,
+    RecertFacts,
     Refusal,
+    ScoringFacts,
     TransitionFacts,
     awaits_other_department,
     edition_clauses,
@@ -71,7 +74,10 @@ class Request:
     actor: Actor
     reason: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
-    extra: Mapping[str, object] = field(default_factory=dict)
+    # the typed facts of the stage, when the trigger needs them
+    scoring: ScoringFacts | None = None
+    notice: NoticeFacts | None = None
+    recert: RecertFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -379,7 +385,9 @@ class TransitionEngine:
             reason=r.reason,
             quotas=quotas,
             form_errors=form_errors,
-            extra=r.extra,
+            scoring=r.scoring,
+            notice=r.notice,
+            recert=r.recert,
             clauses=edition_clauses(edition),
             departments=edition.reviewing_departments,
             opinions=opinions,
