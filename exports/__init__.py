@@ -1,15 +1,3 @@
-"""Files the system writes for people to open: cells that cannot carry code, outputs written
-whole or not at all (a temporary name, then a rename), never over an existing file unless asked."""
-
-from exports.cells import FORMULA_START, csv_text, put_text, safe_cell
-from exports.files import OutputError, check_output, write_output
-
-__all__ = [
-    "FORMULA_START",
-    "OutputError",
-    "check_output",
-    "csv_text",
-    "put_text",
-    "safe_cell",
-    "write_output",
-]
+"""Files the system writes for people to open: cells that cannot carry code (exports.cells),
+outputs written whole or not at all and never over an existing file unless asked (exports.files),
+the published 公示 list (exports.notice). Import the submodule you need: openpyxl loads only then."""

@@ -15,8 +15,13 @@ SQLite (which does not enforce it) and PostgreSQL; the limits below are the colu
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import unicodedata
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+R = TypeVar("R")
 
 Kind = Literal["text", "name", "id", "multiline"]
 KINDS = ("text", "name", "id", "multiline")
@@ -78,12 +83,54 @@ def optional(value: str | None, *, field: str, max_len: int, kind: Kind = "text"
     return None if value is None else clean(value, field=field, max_len=max_len, kind=kind)
 
 
+def _visible(ch: str) -> str:
+    return ch if ch in "\n\t" else f"\\u{ord(ch):04x}"
+
+
 def cap(message: str, limit: int = AUDIT_MESSAGE_MAX) -> str:
-    """`message` cut to at most `limit` characters, saying how long it was (audit messages)."""
-    if len(message) <= limit:
-        return message
+    """`message` cut to at most `limit` characters, saying how long it was, control characters
+    shown as escapes (audit records keep what a refused attempt typed; PostgreSQL holds no NUL).
+    Only the first `limit` characters are looked at: a 39-million-character message costs nothing."""
+    head = message[:limit]
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in head):
+        head = "".join(
+            _visible(ch) if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in head
+        )
+    if len(message) <= limit and len(head) <= limit:
+        return head
     note = f"… [{len(message)} characters, cut]"
-    return message[: max(limit - len(note), 0)] + note
+    return head[: max(limit - len(note), 0)] + note
+
+
+def cap_optional(message: str | None, limit: int = AUDIT_MESSAGE_MAX) -> str | None:
+    return None if message is None else cap(message, limit)
+
+
+AUDIT_DETAILS_MAX = 4000
+
+
+def cap_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Audit details as given, unless their JSON exceeds AUDIT_DETAILS_MAX characters: then the
+    long text values are cut (a refused attempt may carry whatever the attacker typed)."""
+    if not details:
+        return {}
+    body = json.dumps(details, ensure_ascii=False, default=str)
+    if len(body) <= AUDIT_DETAILS_MAX:
+        return dict(details)
+    kept = {k: cap(v, 500) if isinstance(v, str) else v for k, v in details.items()}
+    if len(json.dumps(kept, ensure_ascii=False, default=str)) <= AUDIT_DETAILS_MAX:
+        return kept
+    return {"cut": cap(body, 2000)}
+
+
+def clean_reasons(requests: Sequence[R]) -> list[R]:
+    """Requests (store.transitions.Request) with their reasons cleaned (multiline, REASON_MAX)."""
+    return [
+        dataclasses.replace(r, reason=reason(r.reason))  # type: ignore[type-var]
+        if getattr(r, "reason", None) is not None
+        else r
+        for r in requests
+    ]
 
 
 # ------------------------------------------------------------------ the fields, by their column
@@ -167,6 +214,11 @@ def uscc(value: str | None, field: str = "--org") -> str | None:
     if not check_uscc(code):
         raise ValueError(f"{field}: not a valid 统一社会信用代码 (GB 32100-2015) (rule: uscc)")
     return code
+
+
+def contact_fields(scope: str, email: str, name: str) -> tuple[str, str, str]:
+    """A coordinator's contact: scope, e-mail address and name, each cleaned to its column."""
+    return contact_scope(scope), contact_email(email), contact_name(name)
 
 
 def actor_text(value: str, field: str = "--as") -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from deadlines import Window
-from programs.safeload import quote
+if TYPE_CHECKING:
+    from deadlines import Window
 
 T = TypeVar("T")
 ID_MAX = 2_147_483_647  # INTEGER primary keys: PostgreSQL's int4, what SQLite stores alike
@@ -26,6 +26,12 @@ MAX_TOP_K = 100_000
 _ID_OF = {"APP": "an application id", "OBJECTION": "an objection id", "ID": "a contact id"}
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _YEAR = re.compile(r"-?[0-9]{1,4}")
+
+
+def quote(value: Any, limit: int = 40) -> str:
+    from programs.safeload import quote as shown
+
+    return shown(value, limit)
 
 
 def record_id(text: str | int, field: str = "APP") -> int:
@@ -106,7 +112,17 @@ def window(
     """A window `2026-05-27..2026-06-20` inside the campaign's year (the edition's by default)."""
     if text is None:
         return None
-    parsed = Window.parse(text, field)
+    from deadlines import Window
+
+    return window_in_year(Window.parse(text, field), edition_id, campaign_year, field)
+
+
+def window_in_year(
+    parsed: Window | None, edition_id: str, campaign_year: int | None, field: str = "--window"
+) -> Window | None:
+    """`parsed` if it lies inside the campaign's year (the edition's by default)."""
+    if parsed is None:
+        return None
     if campaign_year is None:
         from programs.editions import load_edition
 
@@ -118,6 +134,16 @@ def window(
                 f"{campaign_year} (rule: window_year)"
             )
     return parsed
+
+
+def campaign_bounds(
+    edition_id: str, run_year: int | None, application: Window | None, screening: Window | None
+) -> None:
+    """A campaign's year and windows within range, whoever opens it (CLI, web, flows)."""
+    if run_year is not None:
+        campaign_year(edition_id, year(run_year), "--year")
+    window_in_year(application, edition_id, run_year, "--window")
+    window_in_year(screening, edition_id, run_year, "--screening")
 
 
 # ----------------------------------------------------------------------- scoring sheets

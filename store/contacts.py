@@ -41,11 +41,7 @@ class Contacts:
         self.db = db
 
     def add(self, role: str, scope: str, email: str, name: str, now: datetime) -> int:
-        scope, email, name = (
-            text.contact_scope(scope),
-            text.contact_email(email),
-            text.contact_name(name),
-        )
+        scope, email, name = text.contact_fields(scope, email, name)
         scope, email = _check(role, scope, email)
         with self.db.transaction() as s:
             existing = s.scalar(

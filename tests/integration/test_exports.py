@@ -15,7 +15,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from exports import OutputError, csv_text, put_text, write_output
+from exports.cells import csv_text, put_text
+from exports.files import OutputError, write_output
 from store.outbox import insert_rows, outbox_row
 from tests.integration.test_review_notice import on_notice
 from tests.integration.test_review_path import Campaign, campaign_e
@@ -175,7 +176,7 @@ class TestNoticeExport:
             *[
                 (n, p, name)
                 for (n, name), p in zip(
-                    enumerate(NAMES, start=1), ["广东", "广东", "浙江", "浙江"], strict=True
+                    enumerate(NAMES, start=1), ["广东", "浙江", "江苏", "山东"], strict=True
                 )
             ],
         )
@@ -232,10 +233,14 @@ def test_notify_send_says_what_failed_and_what_waits(
         )  # fmt: skip
     monkeypatch.setenv("SHENBAO_DATABASE_URL", db_url)
     monkeypatch.setenv("SHENBAO_MAIL", f"file:{tmp_path / 'mail'}")
-    result = CliRunner().invoke(app, ["notify", "send", "--now", "2026-06-01T10:00"])
+    result = CliRunner().invoke(
+        app, ["notify", "send", "--as", "ministry", "--now", "2026-06-01T10:00"]
+    )
     assert result.exit_code == 1, result.output
     assert "failed 1" in result.stdout
     assert "failed permanently in this run: 1 message(s)" in result.stdout
     assert "waiting: 1 message(s) not due again before 2026-06-01 10:10:00 +08:00" in result.stdout
-    again = CliRunner().invoke(app, ["notify", "send", "--now", "2026-06-01T10:01"])
+    again = CliRunner().invoke(
+        app, ["notify", "send", "--as", "ministry", "--now", "2026-06-01T10:01"]
+    )
     assert again.exit_code == 0 and "failed earlier, not retried: 1" in again.stdout

@@ -112,7 +112,9 @@ def main(spec_path: str) -> None:
                 "audit_kept": audit_kept,
                 "audit_added": len(added),
                 "audit_added_accepted": [bool(a["accepted"]) for a in added],
-                "audit_added_max_len": max((len(json.dumps(a)) for a in added), default=0),
+                "audit_added_max_len": max(
+                    (len(json.dumps(a, ensure_ascii=False)) for a in added), default=0
+                ),
             }
         )
     print(json.dumps(report, ensure_ascii=False))
