@@ -21,7 +21,7 @@ from programs.provinces import normalize_province
 from states import scoring
 from states.actors import Actor, Role
 from states.event_rules import EventFacts, ExpertEventFacts, evaluate_event
-from states.lifecycle import State
+from states.lifecycle import State, held_from
 from states.rules import Refusal, ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
@@ -39,16 +39,9 @@ from store.review_models import (
 )
 from store.transitions import NotFound, Request, Result
 
-SCORED_STATES = (
-    State.EXPERT_SCORING.value,
-    State.SHORTLISTED.value,
-    State.NOT_SHORTLISTED.value,
-    State.PUBLIC_NOTICE.value,
-    State.REMOVED_AFTER_NOTICE.value,
-    State.CONFIRMED.value,
-    State.UNDER_RECERTIFICATION.value,
-    State.REVOKED.value,
-)
+# States of applications that went through expert scoring (a withdrawn one leaves the ranking),
+# from the table; all but the first are decided by the shortlist cut.
+SCORED_STATES = tuple(s.value for s in held_from(State.EXPERT_SCORING))
 SHEET_EXTRA_KEYS = ("top_k", "min_score")
 
 
