@@ -32,6 +32,16 @@ class ExpertEventFacts:
 
 
 @dataclass(frozen=True)
+class ScoreEventFacts:
+    """An expert's scores: the sheet, whether the expert is an active assignee, scored before."""
+
+    expert_id: str
+    sheet_defined: bool
+    assigned: bool
+    already_scored: bool
+
+
+@dataclass(frozen=True)
 class ObjectionEventFacts:
     """An objection filed against an application on a notice list (None: on no list)."""
 
@@ -49,6 +59,7 @@ class EventFacts:
     now: datetime
     application: ApplicationFacts
     expert: ExpertEventFacts | None = None
+    score: ScoreEventFacts | None = None
     objection: ObjectionEventFacts | None = None
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -86,10 +97,12 @@ class RequireScoringSheet(EventRule):
     Clause: 商办服贸函〔2021〕360号 附件1 八 (专家组初评并打分, against criteria set beforehand).
     """
 
-    EVENTS = _EXPERT_EVENTS
+    EVENTS = _EXPERT_EVENTS | {"score:submit"}
 
     def decide(self, facts: EventFacts) -> Outcome:
         if facts.expert is not None and facts.expert.sheet_defined:
+            return self.accept()
+        if facts.score is not None and facts.score.sheet_defined:
             return self.accept()
         return self.reject(
             f"评分表未定义: campaign of application {facts.application.id} has no scoring "
@@ -192,6 +205,40 @@ class ObjectionOnlyDuringNotice(EventRule):
         return self.accept()
 
 
+class OnlyAssignedExpertScores(EventRule):
+    """Only an active (not replaced) assigned expert scores an application.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (the expert group assigned scores).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.score is not None and facts.score.assigned:
+            return self.accept()
+        who = facts.score.expert_id if facts.score is not None else "?"
+        return self.reject(
+            f"专家未分配: expert {who} is not an active expert of application {facts.application.id}"
+        )
+
+
+class ScoreOnce(EventRule):
+    """An expert scores an application once; a score is not replaced.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (each expert's score counts once).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.score is not None and not facts.score.already_scored:
+            return self.accept()
+        who = facts.score.expert_id if facts.score is not None else "?"
+        return self.reject(
+            f"已评分: expert {who} has already scored application {facts.application.id}"
+        )
+
+
 # The order reports the first problem as the inline checks did: the sheet, the stage, the
 # assignment, avoidance; the list, then the period.
 EVENT_POLICY: tuple[type[EventRule], ...] = (
@@ -199,6 +246,8 @@ EVENT_POLICY: tuple[type[EventRule], ...] = (
     OnlyDuringExpertScoring,
     ExpertAssignedOnce,
     AvoidConflictOfInterest,
+    OnlyAssignedExpertScores,
+    ScoreOnce,
     ObjectionOnlyOnNoticeList,
     ObjectionOnlyDuringNotice,
 )

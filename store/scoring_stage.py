@@ -20,7 +20,7 @@ from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
 from states.actors import Actor, Role
-from states.event_rules import EventFacts, ExpertEventFacts, evaluate_event
+from states.event_rules import EventFacts, ExpertEventFacts, ScoreEventFacts, evaluate_event
 from states.lifecycle import State, held_from
 from states.rules import Refusal, ScoringFacts, edition_clauses
 from store.models import Application
@@ -419,17 +419,6 @@ class ScoringStage(ReviewBase):
                     ),
                 )
             sheet_row = self._sheet_row(s, app.campaign_id)
-            if sheet_row is None:
-                raise on.refuse(
-                    "RequireScoringSheet",
-                    f"评分表未定义: campaign {app.campaign_id} has no scoring sheet",
-                )
-            if app.status != State.EXPERT_SCORING.value:
-                raise on.refuse(
-                    "OnlyDuringExpertScoring",
-                    f"不在专家评审阶段: application {app.id} is {app.status}; scores are taken "
-                    "only in expert_scoring",
-                )
             assignment = s.scalar(
                 select(ExpertAssignment).where(
                     ExpertAssignment.application_id == app.id,
@@ -437,17 +426,25 @@ class ScoringStage(ReviewBase):
                     ExpertAssignment.replaced_at.is_(None),
                 )
             )
-            if assignment is None:
-                raise on.refuse(
-                    "OnlyAssignedExpertScores",
-                    f"专家未分配: expert {expert_id} is not an active expert of application "
-                    f"{app.id}",
+            scored = assignment is not None and bool(
+                s.scalar(select(ExpertScore.id).where(ExpertScore.assignment_id == assignment.id))
+            )
+            edition = load_edition(app.campaign.edition_id)
+            outcome = evaluate_event(
+                EventFacts(
+                    event=trigger,
+                    actor=actor,
+                    now=now,
+                    application=application_facts(app, edition.id),
+                    score=ScoreEventFacts(
+                        expert_id, sheet_row is not None, assignment is not None, scored
+                    ),
+                    clauses=edition_clauses(edition),
                 )
-            if s.scalar(select(ExpertScore.id).where(ExpertScore.assignment_id == assignment.id)):
-                raise on.refuse(
-                    "ScoreOnce",
-                    f"已评分: expert {expert_id} has already scored application {app.id}",
-                )
+            )
+            if not outcome.accepted:
+                raise on.refuse(outcome.rule, outcome.message)
+            assert sheet_row is not None and assignment is not None
             sheet = scoring.ScoringSheet.from_mapping(sheet_row.sheet)
             try:
                 valid = scoring.validate_scores(sheet, scores)

@@ -15,8 +15,11 @@ from states.event_rules import (
     ObjectionEventFacts,
     ObjectionOnlyDuringNotice,
     ObjectionOnlyOnNoticeList,
+    OnlyAssignedExpertScores,
     OnlyDuringExpertScoring,
     RequireScoringSheet,
+    ScoreEventFacts,
+    ScoreOnce,
     evaluate_event,
     rules_for_event,
 )
@@ -86,6 +89,25 @@ class TestAvoidConflictOfInterest:
         assert AvoidConflictOfInterest().decide(facts(expert_province="广东")).accepted
         asked = facts(expert_province="广东", same_province=True)
         assert not AvoidConflictOfInterest().decide(asked).accepted
+
+
+def score(assigned: bool = True, scored: bool = False, sheet: bool = True) -> EventFacts:
+    return EventFacts(
+        event="score:submit",
+        actor=Actor.parse("expert:e1"),
+        now=NOW,
+        application=facts().application,
+        score=ScoreEventFacts("e1", sheet, assigned, scored),
+    )
+
+
+class TestScores:
+    def test_only_an_active_assignee_scores_once(self) -> None:
+        assert OnlyAssignedExpertScores().decide(score()).accepted
+        out = OnlyAssignedExpertScores().decide(score(assigned=False))
+        assert not out.accepted and out.message.startswith("专家未分配: expert e1")
+        assert not ScoreOnce().decide(score(scored=True)).accepted
+        assert evaluate_event(score(sheet=False)).rule == "RequireScoringSheet"
 
 
 class TestObjections:
