@@ -42,6 +42,17 @@ class ScoreEventFacts:
 
 
 @dataclass(frozen=True)
+class ReportEventFacts:
+    """An annual report on a year: the title (None: none confirmed), the report opened (None:
+    not opened), and when it was submitted (None: not yet)."""
+
+    report_year: int
+    title_status: str | None
+    opened: bool
+    submitted_at: str | None = None  # as shown
+
+
+@dataclass(frozen=True)
 class ObjectionEventFacts:
     """An objection filed against an application on a notice list (None: on no list)."""
 
@@ -60,6 +71,7 @@ class EventFacts:
     application: ApplicationFacts
     expert: ExpertEventFacts | None = None
     score: ScoreEventFacts | None = None
+    report: ReportEventFacts | None = None
     objection: ObjectionEventFacts | None = None
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -239,6 +251,78 @@ class ScoreOnce(EventRule):
         )
 
 
+_REPORT = frozenset({"report:submit"})
+
+
+class ReportOnlyForConfirmedTitle(EventRule):
+    """Annual reports are filed by holders of a confirmed title.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (重点企业……每年报送).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.title_status is not None:
+            return self.accept()
+        return self.reject(
+            f"无称号: application {facts.application.id} holds no confirmed title "
+            f"({facts.application.state})"
+        )
+
+
+class NoReportsAfterRevocation(EventRule):
+    """A revoked title reports no more.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十三 (复审不合格的将撤销称号).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.title_status == "active":
+            return self.accept()
+        return self.reject(
+            f"称号已撤销: the title of application {facts.application.id} was revoked; annual "
+            "reporting has stopped"
+        )
+
+
+class ReportNotOpen(EventRule):
+    """A report is filed on a year the ministry opened for the title.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (每年……报送, on the ministry's call).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.opened:
+            return self.accept()
+        year = facts.report.report_year if facts.report is not None else "?"
+        return self.reject(
+            f"年度报告未开启: the report on {year} is not open for application "
+            f"{facts.application.id}; the ministry opens it with `shenbao reports open`"
+        )
+
+
+class ReportOnce(EventRule):
+    """A year's report is submitted once.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (one report a year).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is None or facts.report.submitted_at is None:
+            return self.accept()
+        return self.reject(
+            f"已报送: the report on {facts.report.report_year} of application "
+            f"{facts.application.id} was submitted at {facts.report.submitted_at}"
+        )
+
+
 # The order reports the first problem as the inline checks did: the sheet, the stage, the
 # assignment, avoidance; the list, then the period.
 EVENT_POLICY: tuple[type[EventRule], ...] = (
@@ -250,6 +334,10 @@ EVENT_POLICY: tuple[type[EventRule], ...] = (
     ScoreOnce,
     ObjectionOnlyOnNoticeList,
     ObjectionOnlyDuringNotice,
+    ReportOnlyForConfirmedTitle,
+    NoReportsAfterRevocation,
+    ReportNotOpen,
+    ReportOnce,
 )
 
 

@@ -18,6 +18,7 @@ from states.event_rules import (
     OnlyAssignedExpertScores,
     OnlyDuringExpertScoring,
     RequireScoringSheet,
+    ReportEventFacts,
     ScoreEventFacts,
     ScoreOnce,
     evaluate_event,
@@ -108,6 +109,26 @@ class TestScores:
         assert not out.accepted and out.message.startswith("专家未分配: expert e1")
         assert not ScoreOnce().decide(score(scored=True)).accepted
         assert evaluate_event(score(sheet=False)).rule == "RequireScoringSheet"
+
+
+def report(status: str | None = "active", opened: bool = True, at: str | None = None) -> EventFacts:
+    return EventFacts(
+        event="report:submit",
+        actor=Actor.parse(f"enterprise:{ORG}"),
+        now=NOW,
+        application=facts(state=State.CONFIRMED).application,
+        report=ReportEventFacts(2025, status, opened, at),
+    )
+
+
+class TestReports:
+    def test_in_order_title_revocation_opened_once(self) -> None:
+        assert evaluate_event(report()).accepted
+        assert evaluate_event(report(status=None)).rule == "ReportOnlyForConfirmedTitle"
+        assert evaluate_event(report(status="revoked")).rule == "NoReportsAfterRevocation"
+        assert evaluate_event(report(opened=False)).rule == "ReportNotOpen"
+        twice = evaluate_event(report(at="2025-11-20 10:00:00 +08:00"))
+        assert twice.rule == "ReportOnce" and "submitted at 2025-11-20 10:00:00" in twice.message
 
 
 class TestObjections:
