@@ -423,13 +423,14 @@ def define_sheet(
     spec = authorize(db, "scoring.sheet", actor, now, details={"edition": edition_id})
     with _refusals(db, spec, actor, now, details={"edition": edition_id}):
         campaign_id = _campaign_id(db, edition_id, year)
-        sheet = _review(db).define_sheet(campaign_id, data, actor=actor, now=now)
-        with db.transaction() as s:
+
+        def after(s: Any, sheet: Any) -> None:
             audit_operator(
                 s, spec, actor, now, f"scoring sheet of campaign {campaign_id} defined",
                 campaign=campaign_id, criteria=len(sheet.criteria),
             )  # fmt: skip
-        return sheet
+
+        return _review(db).define_sheet(campaign_id, data, actor=actor, now=now, after=after)
 
 
 def open_scoring(

@@ -4,7 +4,7 @@ shortlist cut with its ties left to the coordinator."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -141,7 +141,13 @@ class ScoringStage(ReviewBase):
     """Scoring sheet through shortlist and ties."""
 
     def define_sheet(
-        self, campaign_id: int, data: Mapping[str, Any], *, actor: Actor, now: datetime
+        self,
+        campaign_id: int,
+        data: Mapping[str, Any],
+        *,
+        actor: Actor,
+        now: datetime,
+        after: Callable[[Session, scoring.ScoringSheet], None] | None = None,
     ) -> scoring.ScoringSheet:
         """Store the campaign's scoring sheet; it is fixed once an expert has scored.
 
@@ -184,6 +190,8 @@ class ScoringStage(ReviewBase):
             row.min_score = min_score
             row.defined_at = now
             row.defined_by = str(actor)
+            if after is not None:  # the caller's audit record, in the same unit of work
+                after(s, sheet)
         return sheet
 
     @staticmethod
