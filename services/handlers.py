@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from deadlines import Window, require_aware
 from services.errors import Conflict, NotFound, Refused
 from states.actors import Actor
-from states.acts import ActSpec, Kind, act
+from states.acts import ActSpec, act
 from states.rules import Refusal
 from store.audit import append_operator
 from store.db import Database
@@ -55,7 +55,7 @@ def _review(db: Database) -> Any:
 
 
 def _trail_trigger(spec: ActSpec) -> str:
-    return spec.triggers[0] if spec.kind is Kind.MOVE and spec.triggers else spec.name
+    return spec.trail
 
 
 def audit_refusal(

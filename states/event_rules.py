@@ -103,6 +103,44 @@ class EventRule:
 _EXPERT_EVENTS = frozenset({"expert:assign", "expert:replace"})
 
 
+class OnlyApplicantEdits(EventRule):
+    """Only the applicant itself edits its form.
+
+    Clause: 工信厅规函〔2026〕238号 四（二）(申报对象对材料真实性、完整性负责).
+    """
+
+    EVENTS = frozenset({"form:save"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.actors import Role
+
+        actor = facts.actor
+        if actor.role is Role.ENTERPRISE and actor.scope == facts.application.org_uscc:
+            return self.accept()
+        return self.reject(
+            f"只能由申报单位本人操作: {actor} may not edit application {facts.application.id} "
+            f"(enterprise:{facts.application.org_uscc})"
+        )
+
+
+class EditOnlyDrafts(EventRule):
+    """A form is edited only while the application is a draft (before submission, or returned).
+
+    Clause: PROGRAMS.md 共同流程 (return_for_revision back to draft; submitted forms are fixed).
+    """
+
+    EVENTS = frozenset({"form:save"})
+    IN_STATES = frozenset({State.DRAFT})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if self.IN_STATES is not None and facts.application.state in self.IN_STATES:
+            return self.accept()
+        return self.reject(
+            f"不可修改: application {facts.application.id} is {facts.application.state}; only "
+            "drafts are edited"
+        )
+
+
 class RequireScoringSheet(EventRule):
     """Experts are assigned only once the campaign's scoring sheet is defined.
 
@@ -326,6 +364,8 @@ class ReportOnce(EventRule):
 # The order reports the first problem as the inline checks did: the sheet, the stage, the
 # assignment, avoidance; the list, then the period.
 EVENT_POLICY: tuple[type[EventRule], ...] = (
+    OnlyApplicantEdits,
+    EditOnlyDrafts,
     RequireScoringSheet,
     OnlyDuringExpertScoring,
     ExpertAssignedOnce,
