@@ -379,3 +379,5 @@ class TestFormSave:
             ("submit", True, "Policy"),
             ("form:save", False, "EditOnlyDrafts"),
         ]
+        with db.sessions() as s:
+            assert list(audit.verify(s)) == []  # chains intact, the log replays to submitted
