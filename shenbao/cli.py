@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from shenbao.commands import (
+    accounts,
     audit,
     calendar,
     db,
@@ -25,6 +26,7 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(states.app, name="states")
+app.add_typer(accounts.app, name="accounts")
 lifecycle.register(app)
 review.register(app)
 forms.register(app)
