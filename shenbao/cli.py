@@ -15,6 +15,7 @@ from shenbao.commands import (
     orchestration,
     review,
     states,
+    web,
 )
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ review.register(app)
 forms.register(app)
 notify.register(app)
 orchestration.register(app)
+web.register(app)
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ SESSION_COOKIE = "sb_session"
 CSRF_COOKIE = "sb_csrf"  # the pre-login double-submit token (login, register, public forms)
 LANG_COOKIE = "sb_lang"
 MAX_FORM_BYTES = 2_000_000
+# the only forms a signed-out visitor may post (with the pre-login CSRF token)
+ANONYMOUS_POSTS = ("/login", "/register", "/account/activate", "/public/")
 
 
 @dataclass
@@ -130,6 +132,9 @@ async def checked_form(request: Request, a: Auth = Depends(auth)) -> FormData:
     length = int(request.headers.get("content-length") or 0)
     if length > MAX_FORM_BYTES:
         raise HTTPException(413, f"upload: 超过{MAX_FORM_BYTES // 1_000_000} MB (too large)")
+    path = request.url.path
+    if a.principal is None and not path.startswith(ANONYMOUS_POSTS):
+        raise Unauthenticated()
     form = await request.form(max_files=3, max_fields=2000)
     sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token") or "")
     expected = a.csrf if a.principal is not None else request.cookies.get(CSRF_COOKIE, "")
