@@ -7,9 +7,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from starlette.datastructures import FormData
 
 from web.acts import Services
@@ -156,3 +156,9 @@ def api_csrf(request: Request, a: Auth = Depends(auth)) -> None:
 def lang_of(request: Request) -> str:
     lang = request.cookies.get(LANG_COOKIE, "zh")
     return lang if lang in ("zh", "en") else "zh"
+
+
+MAX_ID = 2_147_483_647
+# every id in a path: a positive 32-bit integer (anything else is a 422, never a database error)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Year = Annotated[int, Path(ge=1900, le=2200)]

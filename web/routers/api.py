@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from deadlines import format_instant
 from store.models import Application
 from web import acts
-from web.deps import Context, api_csrf, ctx, role, signed_in
+from web.deps import Context, Id, api_csrf, ctx, role, signed_in
 from web.principal import Principal
 from web.queries import last_second, window_of
 
@@ -176,14 +176,14 @@ def applications(
 
 @router.get("/applications/{app_id}", response_model=AppOut)
 def application(
-    app_id: int, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
+    app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> AppOut:
     return _app_out(c.queries.application(who, app_id), who)
 
 
 @router.get("/applications/{app_id}/history", response_model=list[HistoryOut])
 def history(
-    app_id: int, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
+    app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> list[HistoryOut]:
     return [
         HistoryOut(
@@ -216,7 +216,7 @@ def create_application(
 
 @router.put("/applications/{app_id}/form", response_model=AppOut, dependencies=[Depends(api_csrf)])
 def save_form(
-    app_id: int, body: FormIn, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
+    app_id: Id, body: FormIn, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> AppOut:
     app = c.queries.application(who, app_id)
     acts.save_form(c.services, who, app.id, body.form, now=c.now())
@@ -225,9 +225,7 @@ def save_form(
 
 @router.post("/applications/{app_id}/submit", response_model=ResultOut,
              dependencies=[Depends(api_csrf)])  # fmt: skip
-def submit(
-    app_id: int, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
-) -> ResultOut:
+def submit(app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)) -> ResultOut:
     app = c.queries.application(who, app_id)
     return _result(acts.submit(c.services, who, app.id, now=c.now()))
 
@@ -235,7 +233,7 @@ def submit(
 @router.post("/applications/{app_id}/withdraw", response_model=ResultOut,
              dependencies=[Depends(api_csrf)])  # fmt: skip
 def withdraw(
-    app_id: int, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
+    app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> ResultOut:
     app = c.queries.application(who, app_id)
     return _result(acts.withdraw(c.services, who, app.id, now=c.now()))
@@ -244,7 +242,7 @@ def withdraw(
 @router.post("/applications/{app_id}/review", response_model=ResultOut,
              dependencies=[Depends(api_csrf)])  # fmt: skip
 def review(
-    app_id: int, body: Decision, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
+    app_id: Id, body: Decision, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> ResultOut:
     app = c.queries.application(who, app_id)
     return _result(acts.review(c.services, who, app.id, body.decision, reason=body.reason,
@@ -253,7 +251,7 @@ def review(
 
 @router.post("/applications/{app_id}/scores", dependencies=[Depends(api_csrf)])
 def score(
-    app_id: int, body: Scores, who: Principal = Depends(role("expert")), c: Context = Depends(ctx)
+    app_id: Id, body: Scores, who: Principal = Depends(role("expert")), c: Context = Depends(ctx)
 ) -> dict[str, str]:
     app = c.queries.application(who, app_id)
     declaration = c.queries.declaration(who, app.id)
@@ -294,7 +292,7 @@ def notices(c: Context = Depends(ctx)) -> list[NoticeOut]:
 
 
 @router.post("/notices/{app_id}/objections", status_code=201)
-def object_to(app_id: int, body: ObjectionIn, request: Request,
+def object_to(app_id: Id, body: ObjectionIn, request: Request,
               c: Context = Depends(ctx)) -> dict[str, int]:  # fmt: skip
     """A member of the public objects to an application on a running notice (rate-limited)."""
     from fastapi import HTTPException

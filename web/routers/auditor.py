@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from web.deps import Context, ctx, role
+from web.deps import Context, Id, ctx, role
 from web.principal import Principal
 from web.render import page
 
@@ -21,7 +21,7 @@ def search(request: Request, q: str = "", who: Principal = Depends(Auditor),
 
 
 @router.get("/applications/{app_id}")
-def history(app_id: int, request: Request, who: Principal = Depends(Auditor),
+def history(app_id: Id, request: Request, who: Principal = Depends(Auditor),
             c: Context = Depends(ctx)) -> Response:  # fmt: skip
     app = c.queries.application(who, app_id)
     intact, detail = c.queries.verification(who, app_id)

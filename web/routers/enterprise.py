@@ -14,7 +14,7 @@ from programs.forms import FormLoadError, read_form_xlsx, to_jsonable, write_for
 from programs.provinces import all_provinces
 from store.models import Application
 from web import acts
-from web.deps import Context, checked_form, ctx, role
+from web.deps import Context, Id, Year, checked_form, ctx, role
 from web.forms_ui import issues_by_key, posted_form, schema_for, sections
 from web.principal import Principal
 from web.queries import last_second, window_of
@@ -93,7 +93,7 @@ def _detail(request: Request, c: Context, who: Principal, app: Application, stat
 
 @router.get("/applications/{app_id}")
 def application(
-    app_id: int, request: Request, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
+    app_id: Id, request: Request, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
 ) -> Response:
     app = c.queries.application(who, app_id)
     return _detail(request, c, who, app)
@@ -101,7 +101,7 @@ def application(
 
 @router.post("/applications/{app_id}/check")
 def check(
-    app_id: int,
+    app_id: Id,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
     c: Context = Depends(ctx),
@@ -119,7 +119,7 @@ def check(
 
 @router.post("/applications/{app_id}/form")
 def save(
-    app_id: int,
+    app_id: Id,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
@@ -135,7 +135,7 @@ def save(
 
 @router.post("/applications/{app_id}/upload")
 async def upload(
-    app_id: int,
+    app_id: Id,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
@@ -160,7 +160,7 @@ async def upload(
 
 
 @router.get("/applications/{app_id}/template.xlsx")
-def xlsx(app_id: int, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)) -> Response:
+def xlsx(app_id: Id, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)) -> Response:
     app = c.queries.application(who, app_id)
     forms_id, _ = schema_for(app.campaign.edition_id, app.category)
     buf = io.BytesIO()
@@ -173,7 +173,7 @@ def xlsx(app_id: int, who: Principal = Depends(Enterprise), c: Context = Depends
 
 
 @router.get("/applications/{app_id}/form.docx")
-def docx(app_id: int, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)) -> Response:
+def docx(app_id: Id, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)) -> Response:
     from programs.forms import export_docx
 
     app = c.queries.application(who, app_id)
@@ -189,7 +189,7 @@ def docx(app_id: int, who: Principal = Depends(Enterprise), c: Context = Depends
 
 @router.post("/applications/{app_id}/submit")
 def submit(
-    app_id: int,
+    app_id: Id,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
@@ -206,7 +206,7 @@ def submit(
 
 @router.post("/applications/{app_id}/withdraw")
 def withdraw(
-    app_id: int,
+    app_id: Id,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
@@ -222,7 +222,7 @@ def withdraw(
 
 @router.get("/applications/{app_id}/deadline.ics")
 def deadline_ics(
-    app_id: int, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
+    app_id: Id, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
 ) -> Response:
     from notifications.ics import deadline_event
 
@@ -248,8 +248,8 @@ def reports(
 
 @router.post("/reports/{app_id}/{year}")
 async def submit_report(
-    app_id: int,
-    year: int,
+    app_id: Id,
+    year: Year,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Enterprise),
@@ -279,7 +279,7 @@ def messages(
 
 @router.get("/messages/{message_id}.ics")
 def message_ics(
-    message_id: int, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
+    message_id: Id, who: Principal = Depends(Enterprise), c: Context = Depends(ctx)
 ) -> Response:
     from notifications.render import render
 

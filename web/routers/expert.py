@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 
 from programs.editions import load_edition
 from web import acts
-from web.deps import Context, checked_form, ctx, role
+from web.deps import Context, Id, checked_form, ctx, role
 from web.forms_ui import schema_for, sections
 from web.principal import Principal
 from web.render import page
@@ -25,7 +25,7 @@ def assigned(
     return page(request, "expert/list.html", work=c.queries.expert_work(who))
 
 
-def _active(c: Context, who: Principal, app_id: int):  # type: ignore[no-untyped-def]
+def _active(c: Context, who: Principal, app_id: Id):  # type: ignore[no-untyped-def]
     for app, assignment, scored in c.queries.expert_work(who):
         if app.id == app_id:
             return app, assignment, scored
@@ -34,7 +34,7 @@ def _active(c: Context, who: Principal, app_id: int):  # type: ignore[no-untyped
 
 @router.get("/applications/{app_id}")
 def application(
-    app_id: int, request: Request, who: Principal = Depends(Expert), c: Context = Depends(ctx)
+    app_id: Id, request: Request, who: Principal = Depends(Expert), c: Context = Depends(ctx)
 ) -> Response:
     app, _assignment, scored = _active(c, who, app_id)
     declaration = c.queries.declaration(who, app_id)
@@ -49,7 +49,7 @@ def application(
 
 
 @router.post("/applications/{app_id}/declare")
-def declare(app_id: int, form: FormData = Depends(checked_form), who: Principal = Depends(Expert),
+def declare(app_id: Id, form: FormData = Depends(checked_form), who: Principal = Depends(Expert),
             c: Context = Depends(ctx)) -> Response:  # fmt: skip
     _active(c, who, app_id)
     answer = str(form.get("conflict") or "")
@@ -61,7 +61,7 @@ def declare(app_id: int, form: FormData = Depends(checked_form), who: Principal 
 
 
 @router.post("/applications/{app_id}/score")
-def score(app_id: int, request: Request, form: FormData = Depends(checked_form),
+def score(app_id: Id, request: Request, form: FormData = Depends(checked_form),
           who: Principal = Depends(Expert), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     app, _a, _s = _active(c, who, app_id)
     declaration = c.queries.declaration(who, app_id)

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from programs.editions import known_edition_ids, load_edition
 from states.lifecycle import State
 from web import acts
-from web.deps import Context, checked_form, ctx, role
+from web.deps import Context, Id, checked_form, ctx, role
 from web.principal import Principal
 from web.queries import STATE_ORDER, last_second, screening_of, window_of
 from web.render import page
@@ -57,7 +57,7 @@ def open_campaign(
 
 @router.get("/campaigns/{cid}")
 def campaign(
-    cid: int, request: Request, who: Principal = Depends(Ministry), c: Context = Depends(ctx)
+    cid: Id, request: Request, who: Principal = Depends(Ministry), c: Context = Depends(ctx)
 ) -> Response:
     summary = c.queries.campaign(cid)
     cp = summary.campaign
@@ -92,7 +92,7 @@ def campaign(
 
 
 @router.post("/campaigns/{cid}/sheet")
-def sheet(cid: int, form: FormData = Depends(checked_form), who: Principal = Depends(Ministry),
+def sheet(cid: Id, form: FormData = Depends(checked_form), who: Principal = Depends(Ministry),
           c: Context = Depends(ctx)) -> Response:  # fmt: skip
     try:
         data = json.loads(str(form.get("sheet") or ""))
@@ -103,14 +103,14 @@ def sheet(cid: int, form: FormData = Depends(checked_form), who: Principal = Dep
 
 
 @router.post("/campaigns/{cid}/open-scoring")
-def open_scoring(cid: int, form: FormData = Depends(checked_form),
+def open_scoring(cid: Id, form: FormData = Depends(checked_form),
                  who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     acts.open_scoring(c.services, who, cid, now=c.now())
     return see_other(f"/ministry/campaigns/{cid}")
 
 
 @router.post("/applications/{app_id}/assign")
-def assign(app_id: int, form: FormData = Depends(checked_form),
+def assign(app_id: Id, form: FormData = Depends(checked_form),
            who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     app = c.queries.application(who, app_id)
     acts.assign_expert(
@@ -135,7 +135,7 @@ def _int_or_none(value: object, field: str) -> int | None:
 
 
 @router.post("/campaigns/{cid}/shortlist")
-def shortlist(cid: int, request: Request, form: FormData = Depends(checked_form),
+def shortlist(cid: Id, request: Request, form: FormData = Depends(checked_form),
               who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     outcome = acts.shortlist(
         c.services,
@@ -149,7 +149,7 @@ def shortlist(cid: int, request: Request, form: FormData = Depends(checked_form)
 
 
 @router.post("/campaigns/{cid}/ties")
-def resolve_tie(cid: int, form: FormData = Depends(checked_form),
+def resolve_tie(cid: Id, form: FormData = Depends(checked_form),
                 who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     chosen = [_int_or_none(x, "chosen") for x in form.getlist("chosen")]
     acts.resolve_tie(c.services, who, cid, str(form.get("category") or ""),
@@ -158,14 +158,14 @@ def resolve_tie(cid: int, form: FormData = Depends(checked_form),
 
 
 @router.post("/campaigns/{cid}/publish")
-def publish(cid: int, form: FormData = Depends(checked_form),
+def publish(cid: Id, form: FormData = Depends(checked_form),
             who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     acts.publish_notice(c.services, who, cid, now=c.now())
     return see_other(f"/ministry/campaigns/{cid}")
 
 
 @router.post("/objections/{oid}/resolve")
-def resolve_objection(oid: int, form: FormData = Depends(checked_form),
+def resolve_objection(oid: Id, form: FormData = Depends(checked_form),
                       who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     acts.resolve_objection(c.services, who, oid, str(form.get("outcome") or ""),
                            reason=str(form.get("reason") or ""), now=c.now())  # fmt: skip
@@ -174,7 +174,7 @@ def resolve_objection(oid: int, form: FormData = Depends(checked_form),
 
 
 @router.post("/campaigns/{cid}/close")
-def close(cid: int, request: Request, form: FormData = Depends(checked_form),
+def close(cid: Id, request: Request, form: FormData = Depends(checked_form),
           who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
     outcome = acts.close_notice(c.services, who, cid, now=c.now())
     return page(request, "ministry/closed.html", cid=cid, outcome=outcome)

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from web import acts
-from web.deps import Context, checked_form, ctx
+from web.deps import Context, Id, checked_form, ctx
 from web.render import page
 from web.routers.auth import client_of
 
@@ -20,7 +20,7 @@ def notices(request: Request, c: Context = Depends(ctx)) -> Response:
 
 
 @router.get("/notices/{app_id}/objection")
-def objection_page(app_id: int, request: Request, c: Context = Depends(ctx)) -> Response:
+def objection_page(app_id: Id, request: Request, c: Context = Depends(ctx)) -> Response:
     found = c.queries.public_entry(c.now(), app_id)
     if found is None:
         raise HTTPException(404, f"notice: application {app_id} is not on a running notice list")
@@ -29,7 +29,7 @@ def objection_page(app_id: int, request: Request, c: Context = Depends(ctx)) -> 
 
 
 @router.post("/notices/{app_id}/objection")
-def file_objection(app_id: int, request: Request, form: FormData = Depends(checked_form),
+def file_objection(app_id: Id, request: Request, form: FormData = Depends(checked_form),
                    c: Context = Depends(ctx)) -> Response:  # fmt: skip
     now = c.now()
     allowed = acts.count_public_attempt(

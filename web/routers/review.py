@@ -10,7 +10,7 @@ from programs.editions import load_edition
 from programs.forms.resolve import forms_edition_id
 from states.lifecycle import State
 from web import acts
-from web.deps import Context, checked_form, ctx, role
+from web.deps import Context, Id, checked_form, ctx, role
 from web.forms_ui import schema_for, sections
 from web.principal import Principal
 from web.queries import last_second, screening_of, window_of
@@ -53,7 +53,7 @@ def queue(
 
 @router.get("/applications/{app_id}")
 def application(
-    app_id: int, request: Request, who: Principal = Depends(Reviewer), c: Context = Depends(ctx)
+    app_id: Id, request: Request, who: Principal = Depends(Reviewer), c: Context = Depends(ctx)
 ) -> Response:
     app = c.queries.application(who, app_id)
     _forms, schema = schema_for(app.campaign.edition_id, app.category)
@@ -73,7 +73,7 @@ def application(
 
 @router.post("/applications/{app_id}/decide")
 def decide(
-    app_id: int,
+    app_id: Id,
     request: Request,
     form: FormData = Depends(checked_form),
     who: Principal = Depends(Reviewer),
