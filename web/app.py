@@ -44,6 +44,14 @@ def create_app(settings: WebSettings | None = None, db: Database | None = None) 
     )
     app.state.ctx = Context(settings, Services.over(db), Queries(db))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    if settings.oidc is not None:  # Authlib keeps the OIDC state and nonce in a signed cookie
+        import hashlib
+
+        from starlette.middleware.sessions import SessionMiddleware
+
+        key = hashlib.sha256(f"shenbao-oidc:{settings.oidc.client_secret}".encode()).hexdigest()
+        app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="sb_oidc",
+                           same_site="lax", https_only=settings.secure_cookies, max_age=600)  # fmt: skip
 
     from web.routers import api, auditor, auth, enterprise, expert, ministry, public, review
 

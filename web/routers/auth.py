@@ -83,7 +83,9 @@ def login(
             replaces=request.cookies.get(SESSION_COOKIE),
         )
     except AccountError as exc:
-        status = {"LoginThrottled": 429, "AccountLocked": 403}.get(exc.rule, 401)
+        status = {"LoginThrottled": 429, "AccountLocked": 403, "AccountNotActive": 403}.get(
+            exc.rule, 401
+        )
         return page(request, "login.html", status=status, error=exc.message, rule=exc.rule,
                     email=email)  # fmt: skip
     found = c.queries.session_of(opened.token, c.now())

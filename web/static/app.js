@@ -10,7 +10,7 @@
       if (!el.dataset.loaded) { el.dataset.loaded = String(Date.now()); }
       var now = serverNow + (Date.now() - Number(el.dataset.loaded));
       var left = Math.floor((deadline - now) / 1000);
-      if (left < 0) {
+      if (left <= 0) {
         el.textContent = el.dataset.over || "逾期不予受理";
         el.classList.add("over");
         return;

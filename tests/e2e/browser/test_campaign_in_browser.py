@@ -145,7 +145,7 @@ def test_a_campaign_walked_through_the_pages(served: tuple[World, str], tmp_path
         expect(error).to_contain_text("不是有效的电话号码")
         border = phone.evaluate("el => getComputedStyle(el).borderTopColor")
         assert border == "rgb(198, 40, 40)", border
-        phone.scroll_into_view_if_needed()
+        phone.evaluate("el => el.scrollIntoView({block: 'center'})")
         shot(ent, "form-wrong-field-in-red", full=False)
         phone.fill("027-87659876")
         expect(error).to_have_text("")
@@ -167,6 +167,7 @@ def test_a_campaign_walked_through_the_pages(served: tuple[World, str], tmp_path
         late.goto(f"{base}/enterprise/applications/{late_app}")
         late.click("#submit-application")
         expect(late.locator("#refusal")).to_contain_text("逾期不予受理")
+        expect(late.locator(".countdown")).to_have_text("逾期不予受理")
         shot(late, "late-refused", full=False)
 
         # 3. the province recommends within its quota and sees the gauge
