@@ -6,7 +6,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -21,6 +21,7 @@ SESSION_COOKIE = "sb_session"
 CSRF_COOKIE = "sb_csrf"  # the pre-login double-submit token (login, register, public forms)
 LANG_COOKIE = "sb_lang"
 MAX_FORM_BYTES = 2_000_000
+TOUCH_EVERY = timedelta(minutes=1)
 # the only forms a signed-out visitor may post (with the pre-login CSRF token)
 ANONYMOUS_POSTS = ("/login", "/register", "/account/activate", "/public/")
 
@@ -75,9 +76,10 @@ def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
             ws, account = session
             principal = _principal(account, via="session")
             csrf = ws.csrf_token
-            from web import acts
+            if now - ws.last_seen_at > TOUCH_EVERY:  # keep the idle clock without a write per hit
+                from web import acts
 
-            acts.touch(c.services, token=token or "", now=now)
+                acts.touch(c.services, token=token or "", now=now)
         else:
             token = None
         result = Auth(principal, csrf, token)

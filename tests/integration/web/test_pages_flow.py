@@ -184,3 +184,32 @@ def test_ministry_scores_through_two_experts_publishes_and_the_public_objects(wo
     # one second after the period, the public's objection is refused by the rule
     late = pub.get("/public/notices")
     assert "甲数字化转型中心" not in late.text
+
+
+def test_english_switch_downloads_and_messages(world: World) -> None:
+    world.open_campaign()
+    app_id = _recommended(world, 21, "庚中心", "广东")
+    world.account("enterprise", uscc(21), "e21@applicant.example.cn", "庚中心")
+    c = world.login("e21@applicant.example.cn")
+    assert "我的申报" in c.get("/enterprise").text
+    r = c.get(
+        "/lang/en", headers={"referer": "http://127.0.0.1/enterprise"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "http://127.0.0.1/enterprise"
+    page = c.get("/enterprise")
+    assert "My applications" in page.text and 'lang="en"' in page.text
+    assert c.get("/lang/xx").status_code == 404
+    # an off-site referer is not followed
+    r = c.get("/lang/zh", headers={"referer": "https://evil.example/"}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+    ics = c.get(f"/enterprise/applications/{app_id}/deadline.ics")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert "DTEND;TZID=Asia/Shanghai:20260620T235959" in ics.text
+    docx = c.get(f"/enterprise/applications/{app_id}/form.docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    xlsx = c.get(f"/enterprise/applications/{app_id}/template.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    messages = c.get("/enterprise/messages").text
+    assert "submitted" in messages and "e21@applicant.example.cn" in messages
+    # the applicant sees its own state name, the province the staff name
+    assert "已提交，等待推荐" in c.get("/enterprise").text
