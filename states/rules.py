@@ -68,6 +68,13 @@ class TransitionFacts:
     quotas: tuple[QuotaUsage, ...] = ()
     form_errors: tuple[str, ...] = ()
     extra: Mapping[str, object] = field(default_factory=_frozen_mapping)
+    # the application's edition's clauses by name (`route`, `late_submission`, ...), with
+    # `reference` for the edition's document: refusals cite these, never a constant
+    clauses: Mapping[str, str] = field(default_factory=_frozen_mapping)  # type: ignore[assignment]
+
+    def clause(self, name: str, fallback: str = "") -> str:
+        """The named clause of the application's edition (its reference document if unnamed)."""
+        return self.clauses.get(name) or self.clauses.get("reference") or fallback
 
     def __post_init__(self) -> None:
         if not isinstance(self.now, datetime):
@@ -81,6 +88,8 @@ class TransitionFacts:
         object.__setattr__(self, "form_errors", tuple(self.form_errors))
         if not isinstance(self.extra, MappingProxyType):
             object.__setattr__(self, "extra", _frozen_mapping(self.extra))
+        if not isinstance(self.clauses, MappingProxyType):
+            object.__setattr__(self, "clauses", _frozen_mapping(self.clauses))
 
     @property
     def from_state(self) -> str:
@@ -90,6 +99,26 @@ class TransitionFacts:
     def to_state(self) -> State | None:
         spec = TRIGGERS.get(self.trigger)
         return spec.dest if spec is not None else None
+
+
+def edition_clauses(edition: Any) -> Mapping[str, str]:
+    """An edition's named clauses plus its `reference` document, as rules read them."""
+    cached = _CLAUSES.get(edition.id)
+    if cached is None or cached[0] != edition.version:
+        table = dict(edition.clauses)
+        table.setdefault("reference", edition.reference or edition.title)
+        for section in ("application_window", "screening_window"):
+            window = getattr(edition, section, None)
+            if window is not None and getattr(window, "clause", None):
+                table.setdefault(section, window.clause)
+        if edition.quota is not None:
+            table.setdefault("quota", edition.quota.clause)
+        cached = (edition.version, MappingProxyType(table))
+        _CLAUSES[edition.id] = cached
+    return cached[1]
+
+
+_CLAUSES: dict[str, tuple[str, Mapping[str, str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -103,6 +132,8 @@ class Outcome:
 
 class Refusal(Exception):
     """A trigger refused by a rule; `str()` is the one line shown to the user."""
+
+    audited: bool = False  # True once its audit record is written (the handlers check it)
 
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(rule, message)
@@ -268,8 +299,14 @@ class OnlyOwnProvinceReviews(Rule):
 
     def decide(self, facts: TransitionFacts) -> Outcome:
         actor, app = facts.actor, facts.application
+        if actor.role is Role.PROVINCE and app.group is not None:
+            return self.reject(
+                f"中央管理企业由所在企业集团推荐: application {app.id} belongs to group:"
+                f"{app.group}, which reviews and recommends it within its own quota; "
+                f"{actor} may not ({facts.clause('route')})"
+            )
         if actor.role is Role.PROVINCE:
-            if app.province is not None and actor.scope == app.province:
+            if app.province is not None and actor.region == app.province:
                 return self.accept()
             own = f"province:{app.province}" if app.province else "no province"
         elif actor.role is Role.GROUP:

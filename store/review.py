@@ -369,7 +369,9 @@ class Review:
                 yield tx
         except _Refused as refused:
             self._record_refusal(refused, now)
-            raise Refusal(refused.rule, refused.message) from None
+            refusal = Refusal(refused.rule, refused.message)
+            refusal.audited = True
+            raise refusal from None
         except Conflict:
             self.lifecycle.audit_conflicts(tx.requests if tx is not None else (), now)
             raise

@@ -24,7 +24,14 @@ from states.actors import Actor
 from states.lifecycle import State
 from states.machine import fire
 from states.policy import evaluate
-from states.rules import ApplicationFacts, Outcome, QuotaUsage, Refusal, TransitionFacts
+from states.rules import (
+    ApplicationFacts,
+    Outcome,
+    QuotaUsage,
+    Refusal,
+    TransitionFacts,
+    edition_clauses,
+)
 from store import audit, formcheck
 from store.events import outbox_rows_for
 from store.models import Application, AuditRecord, Campaign
@@ -180,8 +187,8 @@ class TransitionEngine:
             if outcome.accepted:
                 to_state = State(fire(snap, r.trigger)).value
                 snap.status = to_state
-                for limit in limits:
-                    usage[_usage_key(snap, limit)] += 1
+                if limits:  # one recommendation holds one slot, whatever limits it counts in
+                    usage[_usage_key(snap)] += 1
             row = audit.new_row(
                 application_id=snap.id,
                 seq=snap.audit_count + 1,
@@ -320,6 +327,7 @@ class TransitionEngine:
             quotas=quotas,
             form_errors=form_errors,
             extra=r.extra,
+            clauses=edition_clauses(edition),
         )
         return evaluate(facts)
 
@@ -371,7 +379,8 @@ class TransitionEngine:
         s.expire_all()
 
 
-def _usage_key(snap: _Snapshot, limit: QuotaLimit) -> tuple[Any, ...]:
+def _usage_key(snap: _Snapshot) -> tuple[Any, ...]:
+    """The count a recommendation adds to: each limit then sums the keys it covers."""
     return (snap.campaign_id, *_scope_key(snap), snap.category, snap.consortium)
 
 

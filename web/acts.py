@@ -1,11 +1,12 @@
 """Every write the web service does, one function per act, each taking the signed-in principal.
 
 This is the only module of `web/` that changes anything: pages and the JSON API call these
-functions and nothing else that writes. Today they call the lifecycle services
-(`store.service.Lifecycle`, `store.review.Review`) and the account store; when the command
-handlers of `services/` land, this module is the one to switch. No business rule lives here:
-the services decide and audit; this module only names the actor (always the signed-in account)
-and refuses writes by read-only principals before they reach a service.
+functions and nothing else that writes. The acts of the lifecycle call the command handlers of
+`services.handlers` (authorisation, policy, audit and outbox happen there); the acts of the door
+itself (accounts, sessions, tokens, the public rate limit, an expert's declaration) call the
+account store. No business rule lives here: this module names the actor (always the signed-in
+account, never a request parameter) and refuses writes of read-only principals (auditors,
+read-only tokens) before they reach a handler.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 from deadlines import format_instant
+from services import handlers
+from services.errors import NotFound
 from states.actors import Actor, Role
 from states.rules import Refusal
 from store import accounts
 from store.db import Database
 from store.outbox import insert_rows, outbox_row
-from store.review import CloseOutcome, PublishedNotice, ReportSubmitted, Review, ShortlistOutcome
-from store.service import Lifecycle
 from store.transitions import Result
 from web.principal import Principal
 
@@ -39,16 +40,13 @@ class Forbidden(Exception):
 
 @dataclass
 class Services:
-    """The service objects over one database (the command handlers replace them)."""
+    """The unit of work the handlers run in."""
 
     db: Database
-    lifecycle: Lifecycle
-    review: Review
 
     @classmethod
     def over(cls, db: Database) -> Services:
-        lc = Lifecycle(db)
-        return cls(db, lc, Review(lc))
+        return cls(db)
 
 
 def _writer(who: Principal, *roles: str) -> Actor:
@@ -65,12 +63,9 @@ def _writer(who: Principal, *roles: str) -> Actor:
     return who.actor()
 
 
-def public_actor(contact: str) -> Actor:
-    """A member of the public (the board's `public` role once the actors know it)."""
-    role = getattr(Role, "PUBLIC", None)
-    if role is not None:
-        return Actor(role, None)
-    return Actor(Role.SYSTEM)
+def public_actor() -> Actor:
+    """A member of the public: no account; the contact is kept with the objection itself."""
+    return Actor(Role.PUBLIC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,36 +312,29 @@ def create_application(
     name: str,
     province: str | None,
     category: str | None,
-    consortium: bool,
     email: str | None,
     now: datetime,
 ) -> int:
     actor = _writer(who, "enterprise")
     assert actor.scope is not None
-    return svc.lifecycle.create_application(
-        edition_id,
-        uscc=actor.scope,
-        name=name,
-        province=province,
-        category=category,
-        consortium=consortium,
-        email=email,
-        now=now,
-    )
+    return handlers.create_application(
+        svc.db, actor, edition_id, uscc=actor.scope, name=name, province=province,
+        category=category, email=email, now=now,
+    )  # fmt: skip
 
 
 def save_form(
     svc: Services, who: Principal, app_id: int, form: Mapping[str, Any], *, now: datetime
 ) -> int:
-    return svc.lifecycle.save_form(app_id, form, actor=_writer(who), now=now)
+    return handlers.save_form(svc.db, _writer(who), app_id, form, now=now)
 
 
 def submit(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:
-    return svc.lifecycle.trigger(app_id, "submit", actor=_writer(who), now=now)
+    return handlers.submit(svc.db, _writer(who), app_id, now=now)
 
 
 def withdraw(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:
-    return svc.lifecycle.trigger(app_id, "withdraw", actor=_writer(who), now=now)
+    return handlers.withdraw(svc.db, _writer(who), app_id, now=now)
 
 
 def submit_report(
@@ -357,15 +345,14 @@ def submit_report(
     data: Mapping[str, Any],
     *,
     now: datetime,
-) -> ReportSubmitted:
-    return svc.review.submit_report(app_id, report_year, data, actor=_writer(who), now=now)
+) -> Any:
+    return handlers.submit_report(svc.db, _writer(who), app_id, report_year, data, now=now)
 
 
 # ---------------------------------------------------------------------------------------------
 # Provincial and group review
 
-# the page's words -> the lifecycle's triggers
-REVIEW_DECISIONS = {"recommend": "recommend", "return": "return_for_revision", "reject": "reject"}
+REVIEW_DECISIONS = tuple(handlers.DECISIONS)
 
 
 def review(
@@ -377,14 +364,8 @@ def review(
     reason: str | None,
     now: datetime,
 ) -> Result:
-    if decision not in REVIEW_DECISIONS:
-        raise ValueError(f"decision: '{decision[:20]}' is not one of {', '.join(REVIEW_DECISIONS)}")
-    return svc.lifecycle.trigger(
-        app_id,
-        REVIEW_DECISIONS[decision],
-        actor=_writer(who),
-        now=now,
-        reason=(reason or "").strip() or None,
+    return handlers.review(
+        svc.db, _writer(who), app_id, decision, now=now, reason=(reason or "").strip() or None
     )
 
 
@@ -392,18 +373,31 @@ def review(
 # Ministry
 
 
+def _campaign(svc: Services, campaign_id: int) -> tuple[str, int]:
+    """The edition and year of a campaign id (the handlers name campaigns by edition + year)."""
+    from store.models import Campaign
+
+    with svc.db.sessions() as s:
+        row = s.get(Campaign, campaign_id)
+        if row is None:
+            raise NotFound(f"campaign: no campaign with id {campaign_id}")
+        return row.edition_id, row.year
+
+
 def open_campaign(svc: Services, who: Principal, edition_id: str, *, now: datetime) -> int:
-    return svc.lifecycle.open_campaign(edition_id, now=now, actor=_writer(who)).id
+    return handlers.open_campaign(svc.db, _writer(who), edition_id, now=now).id
 
 
 def define_sheet(
     svc: Services, who: Principal, campaign_id: int, data: Mapping[str, Any], *, now: datetime
 ) -> None:
-    svc.review.define_sheet(campaign_id, data, actor=_writer(who), now=now)
+    edition, year = _campaign(svc, campaign_id)
+    handlers.define_sheet(svc.db, _writer(who), edition, data, now=now, year=year)
 
 
 def open_scoring(svc: Services, who: Principal, campaign_id: int, *, now: datetime) -> list[Result]:
-    results = svc.review.open_scoring(campaign_id, now=now, actor=_writer(who))
+    edition, year = _campaign(svc, campaign_id)
+    results = handlers.open_scoring(svc.db, _writer(who), edition, now=now, year=year)
     refused = [r for r in results if not r.accepted]
     if refused and not any(r.accepted for r in results):
         raise refused[0].refusal()
@@ -420,24 +414,17 @@ def assign_expert(
     province: str | None,
     now: datetime,
 ) -> int:
-    return svc.review.assign_expert(
-        app_id,
-        expert_id=expert_id,
-        org_uscc=org_uscc or None,
+    return handlers.assign_expert(
+        svc.db, _writer(who), app_id, expert_id, now=now, org_uscc=org_uscc or None,
         province=province or None,
-        actor=_writer(who),
-        now=now,
-    )
+    )  # fmt: skip
 
 
 def submit_score(
     svc: Services, who: Principal, app_id: int, scores: Mapping[str, object], *, now: datetime
 ) -> Decimal:
     actor = _writer(who, "expert")
-    assert actor.scope is not None
-    return svc.review.submit_score(
-        app_id, expert_id=actor.scope, scores=scores, actor=actor, now=now
-    )
+    return handlers.submit_score(svc.db, actor, app_id, scores, now=now, expert_id=actor.scope)
 
 
 def declare_conflict(
@@ -503,9 +490,10 @@ def shortlist(
     top_k: int | None,
     min_score: str | None,
     now: datetime,
-) -> ShortlistOutcome:
-    return svc.review.shortlist(
-        campaign_id, top_k=top_k, min_score=min_score, actor=_writer(who), now=now
+) -> Any:
+    edition, year = _campaign(svc, campaign_id)
+    return handlers.shortlist(
+        svc.db, _writer(who), edition, now=now, top_k=top_k, min_score=min_score, year=year
     )
 
 
@@ -518,13 +506,13 @@ def resolve_tie(
     *,
     now: datetime,
 ) -> list[Result]:
-    return svc.review.resolve_tie(campaign_id, category, chosen, actor=_writer(who), now=now)
+    edition, year = _campaign(svc, campaign_id)
+    return handlers.resolve_tie(svc.db, _writer(who), edition, category, chosen, now=now, year=year)
 
 
-def publish_notice(
-    svc: Services, who: Principal, campaign_id: int, *, now: datetime
-) -> PublishedNotice:
-    return svc.review.publish_notice(campaign_id, at=now, actor=_writer(who))
+def publish_notice(svc: Services, who: Principal, campaign_id: int, *, now: datetime) -> Any:
+    edition, year = _campaign(svc, campaign_id)
+    return handlers.publish_notice(svc.db, _writer(who), edition, now=now, year=year)
 
 
 def resolve_objection(
@@ -536,11 +524,11 @@ def resolve_objection(
     reason: str,
     now: datetime,
 ) -> None:
-    svc.review.resolve_objection(objection_id, outcome, reason=reason, actor=_writer(who), now=now)
+    handlers.resolve_objection(svc.db, _writer(who), objection_id, outcome, reason=reason, now=now)
 
 
-def close_notice(svc: Services, who: Principal, campaign_id: int, *, now: datetime) -> CloseOutcome:
-    return svc.review.close_notice(campaign_id, actor=_writer(who), now=now)
+def close_notice(svc: Services, who: Principal, campaign_id: int, *, now: datetime) -> Any:
+    return handlers.close_notice_of(svc.db, _writer(who), campaign_id, now=now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,8 +537,8 @@ def close_notice(svc: Services, who: Principal, campaign_id: int, *, now: dateti
 
 def file_objection(svc: Services, app_id: int, *, contact: str, reason: str, now: datetime) -> int:
     """An objection from a member of the public (no account; the contact is recorded)."""
-    return svc.review.file_objection(
-        app_id, contact=contact, reason=reason, actor=public_actor(contact), now=now
+    return handlers.file_objection(
+        svc.db, public_actor(), app_id, contact=contact, reason=reason, now=now
     )
 
 

@@ -37,9 +37,9 @@ class Principal:
         return self.scope.partition("/")[2] or None
 
     def actor(self) -> Actor:
-        """The actor the lifecycle services know today (a province without its department)."""
+        """The actor of the handlers (a province with its department: `广东/commerce`)."""
         if self.role == "province":
-            return Actor(Role.PROVINCE, self.province)
+            return Actor(Role.PROVINCE, self.scope)
         return Actor(Role(self.role), self.scope)
 
     @property

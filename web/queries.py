@@ -312,6 +312,13 @@ class Queries:
                 .limit(1)
             )
 
+    def rank(self, campaign_id: int) -> Any:
+        """The ranking per category (complete applications by score, then the incomplete)."""
+        from store.review import Review
+        from store.service import Lifecycle
+
+        return Review(Lifecycle(self.db)).rank(campaign_id)
+
     # -- 公示 ------------------------------------------------------------------------------------
     def notices(self, campaign_id: int | None = None) -> list[tuple[Notice, list[NoticeEntry]]]:
         with self.db.sessions() as s:

@@ -53,9 +53,14 @@ def new_app(
         province=province,
         group=group,
         category=category,
-        consortium=consortium,
         email=f"u{n}@example.com",
-        form=valid_form(edition, category or "center", uscc(n), f"申报单位{n}"),
+        form=valid_form(
+            edition,
+            category or "center",
+            uscc(n),
+            f"申报单位{n}",
+            consortium=consortium if edition == "szzx-2026-2" else None,
+        ),
         now=OPEN if edition == "szzx-2026-2" else t("2021-11-20T09:00:00"),
     )
     return app_id, Actor.parse(f"enterprise:{uscc(n)}")
@@ -97,6 +102,7 @@ class TestPathToRecommendation:
         with life.db.sessions() as s:
             records = audit.history(s, app_id)
             assert [(r.trigger, r.accepted) for r in records] == [
+                ("create", True),
                 ("submit", False),
                 ("submit", True),
                 ("return_for_revision", False),
@@ -106,7 +112,8 @@ class TestPathToRecommendation:
                 ("recommend", False),
                 ("recommend", True),
             ]
-            assert records[0].rule == "RefuseLateSubmission"
+            assert records[0].rule == "Created"
+            assert records[1].rule == "RefuseLateSubmission"
             assert records[-1].actor_scope == "广东"
             assert audit.replay_state(records) == "recommended"
             assert list(audit.verify(s)) == []
@@ -317,6 +324,7 @@ def test_a_version_conflict_changes_nothing_and_is_audited(
     monkeypatch.undo()
     assert state(life, app_id) == "draft"
     with life.db.sessions() as s:
-        (record,) = audit.history(s, app_id)
+        created, record = audit.history(s, app_id)
+        assert created.trigger == "create"
         assert (record.trigger, record.accepted, record.rule) == ("submit", False, "Conflict")
         assert list(audit.verify(s)) == []

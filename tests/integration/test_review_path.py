@@ -278,6 +278,7 @@ class TestEditionA:
 
         moves = [m for m in triggers(c, keep) if ":" not in m[0]]
         assert moves == [
+            ("create", True),
             ("submit", True),
             ("recommend", True),
             ("open_scoring", True),

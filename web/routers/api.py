@@ -101,7 +101,6 @@ class NewApplication(BaseModel):
     name: str = Field(max_length=200)
     province: str | None = Field(default=None, max_length=20)
     category: str | None = Field(default=None, max_length=40)
-    consortium: bool = False
 
 
 class FormIn(BaseModel):
@@ -210,7 +209,7 @@ def create_application(
 ) -> AppOut:
     app_id = acts.create_application(c.services, who, edition_id=body.edition, name=body.name,
                                      province=body.province, category=body.category,
-                                     consortium=body.consortium, email=who.email, now=c.now())  # fmt: skip
+                                     email=who.email, now=c.now())  # fmt: skip
     return _app_out(c.queries.application(who, app_id), who)
 
 

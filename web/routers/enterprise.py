@@ -59,7 +59,6 @@ def create(
         name=str(form.get("name") or who.display_name),
         province=str(form.get("province") or "") or None,
         category=str(form.get("category") or "") or None,
-        consortium=form.get("consortium") == "1",
         email=who.email,
         now=c.now(),
     )

@@ -68,7 +68,7 @@ def campaign(
     ranking = None
     if sheet is not None:
         try:
-            ranking = c.services.review.rank(cid)
+            ranking = c.queries.rank(cid)
         except LookupError:
             ranking = None
     return page(

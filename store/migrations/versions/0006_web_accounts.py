@@ -1,7 +1,7 @@
 """web accounts, sessions, API tokens, one-time links, login attempts, conflict declarations
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01 22:10:00
 """
 
@@ -14,7 +14,7 @@ import store.accounts  # noqa: F401  (registers the web tables on the shared met
 from store.db import UTCDateTime
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -108,7 +108,7 @@ class World:
         who = self.principal("enterprise", code)
         app_id = acts.create_application(
             self.svc, who, edition_id=EDITION, name=name, province=province, category="center",
-            consortium=False, email=f"e{n}@applicant.example.cn", now=self.now(),
+            email=f"e{n}@applicant.example.cn", now=self.now(),
         )  # fmt: skip
         if form:
             acts.save_form(self.svc, who, app_id, center_form(code, name), now=self.now())

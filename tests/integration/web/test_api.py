@@ -116,7 +116,7 @@ def test_form_and_decision_through_the_api(world: World) -> None:
     assert r.status_code == 200 and r.json()["to_state"] == "recommended"
     hist = api.get(f"/api/v1/applications/{app_id}/history", headers=prov).json()
     assert [h["trigger"] for h in hist if h["accepted"]][-2:] == ["submit", "recommend"]
-    assert hist[-1]["actor"] == "province:广东"
+    assert hist[-1]["actor"] == "province:广东/industry"
 
 
 def test_openapi_documents_the_api_only(world: World) -> None:
