@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from deadlines import Window
 from programs.editions import Edition, load_edition
+from services import queries as service_queries
+from services.queries import HistoryRow
 from states.lifecycle import State
 from store import accounts, audit
 from store.db import Database
-from store.models import Application, AuditRecord, Campaign, OutboxMessage
+from store.models import Application, Campaign, OutboxMessage
 from store.review_models import (
     AnnualReport,
     ExpertAssignment,
@@ -129,10 +131,10 @@ class Queries:
             return list(s.scalars(stmt.order_by(Application.id).limit(500)))
 
     # -- one application -----------------------------------------------------------------------
-    def history(self, who: Principal, app_id: int) -> list[AuditRecord]:
+    def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
+        """Every act tried on an application in the principal's scope (services.queries)."""
         self.application(who, app_id)
-        with self.db.sessions() as s:
-            return audit.history(s, app_id)
+        return service_queries.history(self.db, app_id)
 
     def verification(self, who: Principal, app_id: int) -> tuple[bool, str]:
         """Recompute one application's chain: (intact, what was found)."""
@@ -155,7 +157,7 @@ class Queries:
                 )
             return True, f"{len(records)} records, head {prev[:12]}"
 
-    def return_reasons(self, who: Principal, app_id: int) -> list[AuditRecord]:
+    def return_reasons(self, who: Principal, app_id: int) -> list[HistoryRow]:
         return [
             r
             for r in self.history(who, app_id)

@@ -191,7 +191,7 @@ def history(
             from_state=r.from_state,
             to_state=r.to_state,
             accepted=r.accepted,
-            actor=f"{r.actor_role}:{r.actor_scope}" if r.actor_scope else r.actor_role,
+            actor=r.actor,
             rule=r.rule,
             message=r.message,
             reason=r.reason,
