@@ -368,6 +368,44 @@ class Queries:
             )
             return [tuple(r) for r in s.execute(stmt).all()]  # type: ignore[misc]
 
+    # -- titles, reports, checkpoints ----------------------------------------------------------
+    def titles(self, campaign_id: int) -> list[tuple[Title, Application]]:
+        with self.db.sessions() as s:
+            stmt = (
+                select(Title, Application)
+                .join(Application, Title.application_id == Application.id)
+                .where(Application.campaign_id == campaign_id)
+                .order_by(Application.id)
+            )
+            return [tuple(r) for r in s.execute(stmt).all()]  # type: ignore[misc]
+
+    def overdue_reports(
+        self, campaign_id: int, now: datetime
+    ) -> list[tuple[AnnualReport, Application]]:
+        from deadlines import local_date
+
+        today = local_date(now)
+        with self.db.sessions() as s:
+            stmt = (
+                select(AnnualReport, Application)
+                .join(Title, AnnualReport.title_id == Title.id)
+                .join(Application, Title.application_id == Application.id)
+                .where(
+                    Application.campaign_id == campaign_id,
+                    AnnualReport.submitted_at.is_(None),
+                    AnnualReport.due_date < today,
+                )
+                .order_by(AnnualReport.due_date)
+            )
+            return [tuple(r) for r in s.execute(stmt).all()]  # type: ignore[misc]
+
+    def latest_checkpoint(self) -> Any:
+        """The newest entry of the audit anchor log (it commits to every chain's head)."""
+        from store.models import AuditAnchor
+
+        with self.db.sessions() as s:
+            return s.scalar(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1))
+
     # -- accounts ------------------------------------------------------------------------------
     def accounts(self) -> list[accounts.Account]:
         with self.db.sessions() as s:

@@ -17,7 +17,8 @@ Auditor = role("auditor", "ministry")
 def search(request: Request, q: str = "", who: Principal = Depends(Auditor),
            c: Context = Depends(ctx)) -> Response:  # fmt: skip
     apps = c.queries.applications(who, text=q) if q.strip() else c.queries.applications(who)[:100]
-    return page(request, "auditor/search.html", apps=apps, q=q[:60])
+    return page(request, "auditor/search.html", apps=apps, q=q[:60],
+                checkpoint=c.queries.latest_checkpoint())  # fmt: skip
 
 
 @router.get("/applications/{app_id}")

@@ -88,6 +88,8 @@ def campaign(
         screening_last=last_second(screening_of(cp)),
         states=STATE_ORDER,
         outcome=None,
+        titles=c.queries.titles(cid),
+        overdue=c.queries.overdue_reports(cid, c.now()),
     )
 
 
