@@ -184,6 +184,15 @@ def test_ministry_scores_through_two_experts_publishes_and_the_public_objects(wo
     # one second after the period, the public's objection is refused by the rule
     late = pub.get("/public/notices")
     assert "甲数字化转型中心" not in late.text
+    page = m.get(f"/ministry/campaigns/{cid}").text
+    titles = page[page.index("称号 Titles") : page.index("逾期年度报告")]
+    assert "甲数字化转型中心" in titles and "乙数字化转型中心" not in titles
+    world.account("auditor", None, "audit@example.cn")
+    aud = world.login("audit@example.cn")
+    found = aud.get("/auditor?q=甲数字化").text
+    assert re.search(r'id="checkpoint">最新检查点 Latest checkpoint: #\d+', found)
+    history = aud.get(f"/auditor/applications/{a}").text
+    assert "记录链完整" in history and "public" in history and "objection:file" in history
 
 
 def test_english_switch_downloads_and_messages(world: World) -> None:
@@ -213,12 +222,3 @@ def test_english_switch_downloads_and_messages(world: World) -> None:
     assert "submitted" in messages and "e21@applicant.example.cn" in messages
     # the applicant sees its own state name, the province the staff name
     assert "已提交，等待推荐" in c.get("/enterprise").text
-    page = m.get(f"/ministry/campaigns/{cid}").text
-    titles = page[page.index("称号 Titles") : page.index("逾期年度报告")]
-    assert "甲数字化转型中心" in titles and "乙数字化转型中心" not in titles
-    world.account("auditor", None, "audit@example.cn")
-    aud = world.login("audit@example.cn")
-    found = aud.get("/auditor?q=甲数字化").text
-    assert re.search(r'id="checkpoint">最新检查点 Latest checkpoint: #\d+', found)
-    history = aud.get(f"/auditor/applications/{a}").text
-    assert "记录链完整" in history and "public" in history and "objection:file" in history
