@@ -24,7 +24,7 @@ REGISTERED = {
     "forms": ("form", "check"),
     "notify": ("notify", "contacts"),
     "orchestration": ("serve", "campaign"),
-    "web": ("web",),
+    "web": ("web", "web-routes"),
 }
 HELP = "shenbao 申报: runs government program application campaigns end to end."
 

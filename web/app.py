@@ -31,7 +31,7 @@ CSP = (
 def create_app(settings: WebSettings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     if db is None:
-        from shenbao.wiring import _database
+        from services.wiring import _database
 
         db = _database(settings.database_url)
     app = FastAPI(
@@ -123,3 +123,18 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     LookupError,
 )
+
+
+def route_table() -> list[tuple[str, str]]:
+    """(method, path) of every route, pages and API, without building a database."""
+    from fastapi.routing import APIRoute
+
+    from web.routers import api, auditor, auth, enterprise, expert, ministry, public, review
+
+    out = []
+    for module in (auth, enterprise, review, ministry, expert, auditor, public, api):
+        for route in module.router.routes:
+            if isinstance(route, APIRoute):
+                for method in sorted(route.methods):
+                    out.append((method, route.path))
+    return out

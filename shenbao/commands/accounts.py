@@ -12,8 +12,8 @@ import os
 import typer
 
 from deadlines import format_instant
+from services.wiring import database, now_from
 from shenbao.errors import refusals
-from shenbao.wiring import database, now_from
 
 app = typer.Typer(help="Web accounts: invite provinces, groups, experts, auditors; list; disable.")
 

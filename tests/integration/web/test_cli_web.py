@@ -19,9 +19,9 @@ runner = CliRunner()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'shenbao.db'}"
     monkeypatch.setenv("SHENBAO_DATABASE_URL", url)
-    from shenbao import wiring
+    from services import wiring
 
-    wiring._database.cache_clear()
+    wiring.reset()
     return url
 
 
