@@ -10,7 +10,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from deadlines import now_shanghai, parse_instant
 from services.settings import ServiceSettings
 from states.actors import DEPARTMENTS, Actor, Role
 from store.db import Database
@@ -68,6 +67,8 @@ def reset() -> None:
 
 def now_from(text: str | None) -> datetime:
     """`--now ISO8601` or the clock, always aware (Asia/Shanghai when no offset is given)."""
+    from deadlines import now_shanghai, parse_instant
+
     return parse_instant(text, "--now") if text else now_shanghai()
 
 

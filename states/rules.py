@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,6 +54,35 @@ def _frozen_mapping(value: Mapping[str, object] | None = None) -> Mapping[str, o
     return MappingProxyType(dict(value or {}))
 
 
+# Typed facts per stage, computed by the store, read by the rules of that stage.
+
+
+@dataclass(frozen=True)
+class ScoringFacts:
+    """Expert scoring of one application: complete (every assigned expert scored or replaced,
+    at least the edition's minimum), and what is missing when not."""
+
+    complete: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """The 公示 as it bears on one application: whether the edition holds one, and once it was
+    published the outcome (confirm | remove | hold | running) and its last second, as shown."""
+
+    has_notice: bool
+    outcome: str | None = None
+    ends: str | None = None
+
+
+@dataclass(frozen=True)
+class RecertFacts:
+    """When a title is next re-examined (None: the edition states no recertification cycle)."""
+
+    due: date | None
+
+
 @dataclass(frozen=True)
 class TransitionFacts:
     """Everything the policy looks at for one attempted trigger."""
@@ -67,14 +96,24 @@ class TransitionFacts:
     reason: str | None
     quotas: tuple[QuotaUsage, ...] = ()
     form_errors: tuple[str, ...] = ()
-    extra: Mapping[str, object] = field(default_factory=_frozen_mapping)
+    scoring: ScoringFacts | None = None
+    notice: NoticeFacts | None = None
+    recert: RecertFacts | None = None
     # the application's edition's clauses by name (`route`, `late_submission`, ...), with
     # `reference` for the edition's document: refusals cite these, never a constant
     clauses: Mapping[str, str] = field(default_factory=_frozen_mapping)  # type: ignore[assignment]
+    # the edition's reviewing departments, and those that recommended since the last submission
+    departments: tuple[str, ...] = ()
+    opinions: tuple[str, ...] = ()
 
     def clause(self, name: str, fallback: str = "") -> str:
         """The named clause of the application's edition (its reference document if unnamed)."""
         return self.clauses.get(name) or self.clauses.get("reference") or fallback
+
+    def cite(self, name: str) -> str:
+        """` (clause)` for the end of a refusal line; empty when the edition names none."""
+        clause = self.clause(name)
+        return f" ({clause})" if clause else ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.now, datetime):
@@ -86,8 +125,6 @@ class TransitionFacts:
             )
         object.__setattr__(self, "quotas", tuple(self.quotas))
         object.__setattr__(self, "form_errors", tuple(self.form_errors))
-        if not isinstance(self.extra, MappingProxyType):
-            object.__setattr__(self, "extra", _frozen_mapping(self.extra))
         if not isinstance(self.clauses, MappingProxyType):
             object.__setattr__(self, "clauses", _frozen_mapping(self.clauses))
 
@@ -159,11 +196,13 @@ def _triggers_where(predicate: Callable[[TransitionSpec], bool]) -> frozenset[st
 class Rule:
     """Base of every rule. Subclasses set `TRIGGERS` (None: every trigger) and write `decide`.
 
-    `FROM_STATES` / `TO_STATES` are derived from the table for the triggers guarded, as in
-    Prefect's orchestration rules, so that a rule's scope can be read without running it.
+    As in Prefect's orchestration rules, a rule's scope is read without running it: `FROM_STATES`
+    (None: every source of the triggers guarded, from the table) narrows the states it guards, and
+    the policy consults a rule only for a move from one of its `from_states()`.
     """
 
     TRIGGERS: ClassVar[frozenset[str] | None] = None
+    FROM_STATES: ClassVar[frozenset[State] | None] = None
 
     @classmethod
     def name(cls) -> str:
@@ -172,7 +211,8 @@ class Rule:
     @classmethod
     def from_states(cls) -> frozenset[State]:
         specs = [s for s in TRIGGERS.values() if cls.TRIGGERS is None or s.trigger in cls.TRIGGERS]
-        return frozenset(state for spec in specs for state in spec.sources)
+        sources = frozenset(state for spec in specs for state in spec.sources)
+        return sources if cls.FROM_STATES is None else sources & cls.FROM_STATES
 
     @classmethod
     def to_states(cls) -> frozenset[State]:
@@ -180,7 +220,9 @@ class Rule:
         return frozenset(spec.dest for spec in specs)
 
     def applies_to(self, facts: TransitionFacts) -> bool:
-        return self.TRIGGERS is None or facts.trigger in self.TRIGGERS
+        if self.TRIGGERS is not None and facts.trigger not in self.TRIGGERS:
+            return False
+        return self.FROM_STATES is None or facts.from_state in self.FROM_STATES
 
     def check(self, facts: TransitionFacts) -> Outcome:
         """Accept when the rule does not guard this trigger; otherwise decide."""
@@ -303,7 +345,7 @@ class OnlyOwnProvinceReviews(Rule):
             return self.reject(
                 f"中央管理企业由所在企业集团推荐: application {app.id} belongs to group:"
                 f"{app.group}, which reviews and recommends it within its own quota; "
-                f"{actor} may not ({facts.clause('route')})"
+                f"{actor} may not{facts.cite('route')}"
             )
         if actor.role is Role.PROVINCE:
             if app.province is not None and actor.region == app.province:
@@ -319,6 +361,71 @@ class OnlyOwnProvinceReviews(Rule):
             f"非本地区（单位）申报: {actor} may not review application {app.id}, "
             f"which belongs to {own}"
         )
+
+
+class RequireReviewingDepartment(Rule):
+    """A province reviews through the department(s) the edition names; where there are two,
+    each acts under its own name (`province:广东/commerce`, `province:广东/industry`).
+
+    Clause: 商办服贸函〔2021〕360号 附件1 七 and 附件2 推荐意见 (省级商务主管部门 and
+    省级工业和信息化主管部门 each give an opinion under its own seal); 工信厅规函〔2026〕238号 三（二）
+    (the 工业和信息化主管部门 alone); 中投促函[2023]84号 (the 商务主管部门).
+    """
+
+    TRIGGERS = _triggers_where(lambda spec: spec.roles == frozenset({Role.PROVINCE, Role.GROUP}))
+
+    def decide(self, facts: TransitionFacts) -> Outcome:
+        from states.actors import DEPARTMENTS
+
+        actor, departments = facts.actor, facts.departments
+        if actor.role is not Role.PROVINCE or not departments:
+            return self.accept()
+        names = "、".join(DEPARTMENTS[d] for d in departments)
+        if actor.department is None:
+            if len(departments) > 1:
+                forms = " or ".join(f"province:{actor.region}/{d}" for d in departments)
+                return self.reject(
+                    f"须注明审核部门: {facts.application.edition_id} is reviewed by {names}, "
+                    f"each under its own seal; act as {forms}{facts.cite('route')}"
+                )
+            return self.accept()
+        if actor.department not in departments:
+            return self.reject(
+                f"非本批次审核部门: {facts.application.edition_id} is reviewed by {names} alone, "
+                f"not by {DEPARTMENTS.get(actor.department, actor.department)}"
+                f"{facts.cite('route')}"
+            )
+        return self.accept()
+
+
+class RecommendOncePerDepartment(Rule):
+    """Each reviewing department gives its recommendation once per submission.
+
+    Clause: 商办服贸函〔2021〕360号 附件2 推荐意见 (one opinion per department, under its seal).
+    """
+
+    TRIGGERS = frozenset({"recommend"})
+
+    def decide(self, facts: TransitionFacts) -> Outcome:
+        dept = facts.actor.department
+        if facts.actor.role is Role.PROVINCE and dept is not None and dept in facts.opinions:
+            from states.actors import DEPARTMENTS
+
+            return self.reject(
+                f"已出具推荐意见: {DEPARTMENTS.get(dept, dept)} of {facts.actor.region} already "
+                f"recommended application {facts.application.id}; waiting for the other department"
+            )
+        return self.accept()
+
+
+def awaits_other_department(facts: TransitionFacts) -> tuple[str, ...]:
+    """The departments still to recommend after this one (empty: the recommendation takes effect)."""
+    if facts.trigger != "recommend" or facts.actor.role is not Role.PROVINCE:
+        return ()
+    if facts.actor.department is None or len(facts.departments) < 2:
+        return ()  # the edition's single department (RequireReviewingDepartment checked it)
+    done = set(facts.opinions) | {facts.actor.department}
+    return tuple(d for d in facts.departments if d not in done)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,14 @@ def acting(name: str, text: str | None) -> Actor:
         return parse_actor(text)
 
 
+def authorized(name: str, actor: Actor, now: str | None, app: int | None = None) -> None:
+    """Authorise (and audit a refusal) before a command reads its files: the role comes first."""
+    from services import handlers
+
+    with refusals():
+        handlers.authorize(db(), name, actor, now_at(now), app_id=app)
+
+
 def now_at(text: str | None) -> datetime:
     from services.wiring import now_from
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from shenbao.commands.common import NOW, acting, as_option, db, now_at, read_db
+from shenbao.commands.common import NOW, acting, as_option, authorized, db, now_at, read_db
 from shenbao.errors import fail, refusals
 
 app = typer.Typer(help="Application forms: Excel templates and the Word 申报表.")
@@ -114,6 +114,7 @@ def save(
         app_id = int(application)
     except ValueError:
         fail(f"APP: '{application}' is not an application id")
+    authorized("form.save", who, now, app_id)
     from services import handlers, queries
     from shenbao.commands.lifecycle import load_form_file
 

@@ -8,7 +8,16 @@ from typing import Any
 
 import typer
 
-from shenbao.commands.common import NOW, acting, app_id, as_option, db, now_at, read_db
+from shenbao.commands.common import (
+    NOW,
+    acting,
+    app_id,
+    as_option,
+    authorized,
+    db,
+    now_at,
+    read_db,
+)
 from shenbao.errors import fail, refusals
 
 campaign_app = typer.Typer(help="Campaigns: one edition run for one program year.")
@@ -78,6 +87,7 @@ def apply(
 ) -> None:
     """Create a draft application; prints its id alone on the last line."""
     who = acting("application.create", actor)
+    authorized("application.create", who, now)
     from services import handlers
 
     with refusals():
@@ -154,7 +164,6 @@ def list_applications(
 
     with refusals():
         rows = queries.list_applications(read_db(), edition=edition, state=state)
-    from deadlines.timeutil import format_instant
     from states.lifecycle import State
 
     names = {s.value: s.staff_name for s in State}
@@ -172,7 +181,7 @@ def list_applications(
                 "consortium": a.consortium,
                 "state": a.state,
                 "state_zh": names[a.state],
-                "updated_at": format_instant(a.updated_at),
+                "updated_at": _instant(a.updated_at),
             }
             for a in rows
         ]
@@ -185,6 +194,14 @@ def list_applications(
     ]
     if out:
         print("\n".join(out))
+
+
+def _instant(instant: Any) -> str:
+    """`2026-06-20 23:59:59 +08:00` (as deadlines.format_instant, without loading the calendar)."""
+    from zoneinfo import ZoneInfo
+
+    local = instant.astimezone(ZoneInfo("Asia/Shanghai"))
+    return f"{local:%Y-%m-%d %H:%M:%S} +08:00"
 
 
 def register(root: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from shenbao.commands.common import (
     YEAR,
     acting,
     as_option,
+    authorized,
     db,
     now_at,
     print_results,
@@ -92,6 +93,7 @@ def scoring_sheet(
 ) -> None:
     """Define the campaign's scoring sheet (criteria, aggregation, avoidance, default cut)."""
     who = acting("scoring.sheet", actor)
+    authorized("scoring.sheet", who, now)
     with refusals():
         data = _load_mapping(file, "FILE")
         sheet = _handlers().define_sheet(db(), who, edition, data, now=now_at(now), year=year)
@@ -169,6 +171,7 @@ def scoring_score(
     """Submit an expert's scores for APP, validated against the sheet."""
     who = acting("scoring.score", actor)
     target = _app_id(app)
+    authorized("scoring.score", who, now, target)
     with refusals():
         scores: dict[str, Any] = _load_mapping(file, "--file") if file is not None else {}
         for item in points:
@@ -422,6 +425,7 @@ def reports_submit(
     """Submit the report on REPORT_YEAR; a late one is accepted and marked overdue."""
     who = acting("reports.submit", actor)
     target = _app_id(app)
+    authorized("reports.submit", who, now, target)
     with refusals():
         data = _load_mapping(file, "--file")
         done = _handlers().submit_report(db(), who, target, report_year, data, now=now_at(now))

@@ -283,3 +283,77 @@ class TestAuthorisationFirst:
             "InvalidInput",
             False,
         )
+
+
+class TestTwoReviewingDepartments:
+    """两融: 省级商务主管部门 and 省级工业和信息化主管部门 each recommend (seed 001 附件2 推荐意见, 七)."""
+
+    AT = t("2021-11-20T09:00:00")
+
+    @pytest.fixture
+    def b(self, db_url: str) -> Database:
+        database = Database(db_url)
+        handlers.open_campaign(database, MINISTRY, "liangrong-2021", now=t("2021-11-08T09:00:00"))
+        return database
+
+    def submitted_b(self, b: Database, n: int, province: str) -> int:
+        app_id = apply(b, n, province, edition="liangrong-2021", category="ito", now=self.AT)
+        handlers.submit(b, me(n), app_id, now=self.AT)
+        return app_id
+
+    def test_both_departments_recommend_before_it_takes_effect(self, b: Database) -> None:
+        app_id = self.submitted_b(b, 60, "北京")
+        with pytest.raises(Refused, match="须注明审核部门") as info:
+            handlers.recommend(b, Actor.parse("province:北京"), app_id, now=self.AT)
+        assert "商办服贸函〔2021〕360号 附件1 七" in info.value.message
+        commerce = Actor.parse("province:北京/commerce")
+        first = handlers.recommend(b, commerce, app_id, now=self.AT)
+        assert (first.trigger, first.to_state, first.rule) == (
+            "opinion:recommend",
+            "submitted",
+            "AwaitOtherDepartment",
+        )
+        assert status(b, app_id) == "submitted"
+        with pytest.raises(Refused, match="已出具推荐意见"):
+            handlers.recommend(b, commerce, app_id, now=self.AT)
+        handlers.recommend(b, Actor.parse("province:北京/industry"), app_id, now=self.AT)
+        assert status(b, app_id) == "recommended"
+        with b.sessions() as s:
+            records = [(r.trigger, r.accepted, r.actor_scope) for r in audit.history(s, app_id)]
+            last = audit.history(s, app_id)[-1]
+        assert records[-3:] == [
+            ("opinion:recommend", True, "北京/commerce"),
+            ("recommend", False, "北京/commerce"),
+            ("recommend", True, "北京/industry"),
+        ]
+        assert last.details["opinions"] == ["commerce", "industry"]
+
+    def test_the_quota_slot_is_taken_only_by_a_full_recommendation(self, b: Database) -> None:
+        # 海南 is among 其他省份: 1 per category
+        half, full = self.submitted_b(b, 61, "海南"), self.submitted_b(b, 62, "海南")
+        handlers.recommend(b, Actor.parse("province:海南/commerce"), half, now=self.AT)
+        handlers.recommend(b, Actor.parse("province:海南/commerce"), full, now=self.AT)
+        handlers.recommend(b, Actor.parse("province:海南/industry"), full, now=self.AT)
+        assert status(b, full) == "recommended"
+        with pytest.raises(Refused, match="超出推荐名额"):
+            handlers.recommend(b, Actor.parse("province:海南/industry"), half, now=self.AT)
+        assert status(b, half) == "submitted"
+
+    def test_either_department_may_reject_with_a_reason(self, b: Database) -> None:
+        app_id = self.submitted_b(b, 63, "北京")
+        handlers.recommend(b, Actor.parse("province:北京/commerce"), app_id, now=self.AT)
+        industry = Actor.parse("province:北京/industry")
+        with pytest.raises(Refused, match="须填写理由"):
+            handlers.reject(b, industry, app_id, now=self.AT, reason=None)
+        handlers.reject(b, industry, app_id, now=self.AT, reason="融合成效不足")
+        assert status(b, app_id) == "not_recommended"
+
+    def test_szzx_is_reviewed_by_the_industry_department_alone(self, db: Database) -> None:
+        a1, a2 = submitted(db, 64), submitted(db, 65)
+        with pytest.raises(Refused, match="非本批次审核部门") as info:
+            handlers.recommend(db, Actor.parse("province:广东/commerce"), a1, now=SCREENING)
+        assert "工信厅规函〔2026〕238号" in info.value.message
+        handlers.recommend(db, Actor.parse("province:广东/industry"), a1, now=SCREENING)
+        plain = handlers.recommend(db, Actor.parse("province:广东"), a2, now=SCREENING)
+        assert plain.to_state == "recommended", plain
+        assert [status(db, a1), status(db, a2)] == ["recommended", "recommended"]

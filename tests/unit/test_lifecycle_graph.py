@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +25,13 @@ from states.lifecycle import (
     outgoing,
 )
 from states.policy import evaluate
-from states.rules import ApplicationFacts, TransitionFacts
+from states.rules import (
+    ApplicationFacts,
+    NoticeFacts,
+    RecertFacts,
+    ScoringFacts,
+    TransitionFacts,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 Edges = dict[str, set[str]]
@@ -188,13 +195,13 @@ _IN_WINDOW = datetime(2026, 6, 1, 9, 0, tzinfo=SH)
 _IN_SCREENING = datetime(2026, 6, 25, 9, 0, tzinfo=SH)
 _NOW = {"submit": _IN_WINDOW, "return_for_revision": _IN_WINDOW}
 # the facts the store gives the stages after recommendation when the move is due
-_DUE = {
-    "shortlist": {"scoring_complete": True},
-    "decline": {"scoring_complete": True},
-    "publish_notice": {"has_notice": True},
-    "confirm": {"notice_outcome": "confirm", "has_notice": False},
-    "remove": {"notice_outcome": "remove"},
-    "open_recertification": {"recert_due": "2026-06-01"},
+_DUE: dict[str, dict[str, Any]] = {
+    "shortlist": {"scoring": ScoringFacts(complete=True)},
+    "decline": {"scoring": ScoringFacts(complete=True)},
+    "publish_notice": {"notice": NoticeFacts(has_notice=True)},
+    "confirm": {"notice": NoticeFacts(has_notice=False, outcome="confirm")},
+    "remove": {"notice": NoticeFacts(has_notice=True, outcome="remove")},
+    "open_recertification": {"recert": RecertFacts(due=date(2026, 6, 1))},
 }
 
 
@@ -210,7 +217,8 @@ def _facts(
             edition_id="szzx-2026-2",
             org_uscc="91440300MA5G8ABC1X",
             province="广东",
-            group="中国电子信息产业集团有限公司",
+            # a central enterprise's application is reviewed by its group, never its province
+            group="中国电子信息产业集团有限公司" if actor.role is Role.GROUP else None,
             category="center",
             consortium=False,
             state=state.value,
@@ -218,7 +226,7 @@ def _facts(
         application_window=_WINDOW,
         screening_window=_SCREENING,
         reason=reason,
-        extra=_DUE.get(trigger, {}),
+        **_DUE.get(trigger, {}),
     )
 
 
