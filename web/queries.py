@@ -321,6 +321,16 @@ class Queries:
 
         return Review(Lifecycle(self.db)).rank(campaign_id)
 
+    def declarations(self, app_id: int) -> dict[str, bool]:
+        """Each expert's latest declaration on an application: True when a conflict was declared."""
+        with self.db.sessions() as s:
+            rows = s.scalars(
+                select(accounts.ConflictDeclaration)
+                .where(accounts.ConflictDeclaration.application_id == app_id)
+                .order_by(accounts.ConflictDeclaration.id)
+            )
+            return {r.expert_id: r.has_conflict for r in rows}
+
     # -- 公示 ------------------------------------------------------------------------------------
     def notices(self, campaign_id: int | None = None) -> list[tuple[Notice, list[NoticeEntry]]]:
         with self.db.sessions() as s:
