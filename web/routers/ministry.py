@@ -64,6 +64,7 @@ def campaign(
     apps = [a for a in c.queries.applications(who) if a.campaign_id == cid]
     scoring = [a for a in apps if a.status == State.EXPERT_SCORING.value]
     experts = {a.id: c.queries.assignments(a.id) for a in scoring}
+    declared = {a.id: c.queries.declarations(a.id) for a in scoring}
     sheet = c.queries.sheet(cid)
     ranking = None
     if sheet is not None:
@@ -79,6 +80,7 @@ def campaign(
         apps=apps,
         scoring=scoring,
         experts=experts,
+        declared=declared,
         sheet=sheet,
         default_sheet=json.dumps(DEFAULT_SHEET, ensure_ascii=False, indent=1),
         ranking=ranking,
