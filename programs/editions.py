@@ -38,6 +38,7 @@ class EditionError(ValueError):
 class Category:
     id: str
     name_zh: str
+    name_en: str = ""  # as the English messages name it (e.g. "IT outsourcing")
 
 
 @dataclass(frozen=True)
@@ -662,7 +663,7 @@ class _Parser:
         categories = []
         for index, item in enumerate(value):
             where = f"categories[{index}]"
-            self.table(item, where, {"id", "name_zh"})
+            self.table(item, where, {"id", "name_zh", "name_en"})
             category_id = self.text(item, "id", where)
             if not _CATEGORY_ID.match(category_id):
                 raise self.fail(
@@ -672,7 +673,13 @@ class _Parser:
             if category_id in seen:
                 raise self.fail(f"{where}.id", f"类别 '{category_id}' 重复 (duplicate category)")
             seen.add(category_id)
-            categories.append(Category(category_id, self.text(item, "name_zh", where)))
+            categories.append(
+                Category(
+                    category_id,
+                    self.text(item, "name_zh", where),
+                    self.text(item, "name_en", where, required=False),
+                )
+            )
         return tuple(categories)
 
     def window(self, data: Mapping[str, Any], key: str) -> tuple[Window, str] | None:

@@ -32,6 +32,27 @@ class ExpertEventFacts:
 
 
 @dataclass(frozen=True)
+class ScoreEventFacts:
+    """An expert's scores: the sheet, whether the expert is an active assignee, scored before."""
+
+    expert_id: str
+    sheet_defined: bool
+    assigned: bool
+    already_scored: bool
+
+
+@dataclass(frozen=True)
+class ReportEventFacts:
+    """An annual report on a year: the title (None: none confirmed), the report opened (None:
+    not opened), and when it was submitted (None: not yet)."""
+
+    report_year: int
+    title_status: str | None
+    opened: bool
+    submitted_at: str | None = None  # as shown
+
+
+@dataclass(frozen=True)
 class ObjectionEventFacts:
     """An objection filed against an application on a notice list (None: on no list)."""
 
@@ -49,6 +70,8 @@ class EventFacts:
     now: datetime
     application: ApplicationFacts
     expert: ExpertEventFacts | None = None
+    score: ScoreEventFacts | None = None
+    report: ReportEventFacts | None = None
     objection: ObjectionEventFacts | None = None
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -80,16 +103,56 @@ class EventRule:
 _EXPERT_EVENTS = frozenset({"expert:assign", "expert:replace"})
 
 
+class OnlyApplicantEdits(EventRule):
+    """Only the applicant itself edits its form.
+
+    Clause: 工信厅规函〔2026〕238号 四（二）(申报对象对材料真实性、完整性负责).
+    """
+
+    EVENTS = frozenset({"form:save"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.actors import Role
+
+        actor = facts.actor
+        if actor.role is Role.ENTERPRISE and actor.scope == facts.application.org_uscc:
+            return self.accept()
+        return self.reject(
+            f"只能由申报单位本人操作: {actor} may not edit application {facts.application.id} "
+            f"(enterprise:{facts.application.org_uscc})"
+        )
+
+
+class EditOnlyDrafts(EventRule):
+    """A form is edited only while the application is a draft (before submission, or returned).
+
+    Clause: PROGRAMS.md 共同流程 (return_for_revision back to draft; submitted forms are fixed).
+    """
+
+    EVENTS = frozenset({"form:save"})
+    IN_STATES = frozenset({State.DRAFT})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if self.IN_STATES is not None and facts.application.state in self.IN_STATES:
+            return self.accept()
+        return self.reject(
+            f"不可修改: application {facts.application.id} is {facts.application.state}; only "
+            "drafts are edited"
+        )
+
+
 class RequireScoringSheet(EventRule):
     """Experts are assigned only once the campaign's scoring sheet is defined.
 
     Clause: 商办服贸函〔2021〕360号 附件1 八 (专家组初评并打分, against criteria set beforehand).
     """
 
-    EVENTS = _EXPERT_EVENTS
+    EVENTS = _EXPERT_EVENTS | {"score:submit"}
 
     def decide(self, facts: EventFacts) -> Outcome:
         if facts.expert is not None and facts.expert.sheet_defined:
+            return self.accept()
+        if facts.score is not None and facts.score.sheet_defined:
             return self.accept()
         return self.reject(
             f"评分表未定义: campaign of application {facts.application.id} has no scoring "
@@ -192,15 +255,129 @@ class ObjectionOnlyDuringNotice(EventRule):
         return self.accept()
 
 
+class OnlyAssignedExpertScores(EventRule):
+    """Only an active (not replaced) assigned expert scores an application.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (the expert group assigned scores).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.score is not None and facts.score.assigned:
+            return self.accept()
+        who = facts.score.expert_id if facts.score is not None else "?"
+        return self.reject(
+            f"专家未分配: expert {who} is not an active expert of application {facts.application.id}"
+        )
+
+
+class ScoreOnce(EventRule):
+    """An expert scores an application once; a score is not replaced.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (each expert's score counts once).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.score is not None and not facts.score.already_scored:
+            return self.accept()
+        who = facts.score.expert_id if facts.score is not None else "?"
+        return self.reject(
+            f"已评分: expert {who} has already scored application {facts.application.id}"
+        )
+
+
+_REPORT = frozenset({"report:submit"})
+
+
+class ReportOnlyForConfirmedTitle(EventRule):
+    """Annual reports are filed by holders of a confirmed title.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (重点企业……每年报送).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.title_status is not None:
+            return self.accept()
+        return self.reject(
+            f"无称号: application {facts.application.id} holds no confirmed title "
+            f"({facts.application.state})"
+        )
+
+
+class NoReportsAfterRevocation(EventRule):
+    """A revoked title reports no more.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十三 (复审不合格的将撤销称号).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.title_status == "active":
+            return self.accept()
+        return self.reject(
+            f"称号已撤销: the title of application {facts.application.id} was revoked; annual "
+            "reporting has stopped"
+        )
+
+
+class ReportNotOpen(EventRule):
+    """A report is filed on a year the ministry opened for the title.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (每年……报送, on the ministry's call).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is not None and facts.report.opened:
+            return self.accept()
+        year = facts.report.report_year if facts.report is not None else "?"
+        return self.reject(
+            f"年度报告未开启: the report on {year} is not open for application "
+            f"{facts.application.id}; the ministry opens it with `shenbao reports open`"
+        )
+
+
+class ReportOnce(EventRule):
+    """A year's report is submitted once.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (one report a year).
+    """
+
+    EVENTS = _REPORT
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.report is None or facts.report.submitted_at is None:
+            return self.accept()
+        return self.reject(
+            f"已报送: the report on {facts.report.report_year} of application "
+            f"{facts.application.id} was submitted at {facts.report.submitted_at}"
+        )
+
+
 # The order reports the first problem as the inline checks did: the sheet, the stage, the
 # assignment, avoidance; the list, then the period.
 EVENT_POLICY: tuple[type[EventRule], ...] = (
+    OnlyApplicantEdits,
+    EditOnlyDrafts,
     RequireScoringSheet,
     OnlyDuringExpertScoring,
     ExpertAssignedOnce,
     AvoidConflictOfInterest,
+    OnlyAssignedExpertScores,
+    ScoreOnce,
     ObjectionOnlyOnNoticeList,
     ObjectionOnlyDuringNotice,
+    ReportOnlyForConfirmedTitle,
+    NoReportsAfterRevocation,
+    ReportNotOpen,
+    ReportOnce,
 )
 
 

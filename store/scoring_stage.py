@@ -4,7 +4,7 @@ shortlist cut with its ties left to the coordinator."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,8 +21,8 @@ from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
 from states.actors import Actor, Role
-from states.event_rules import EventFacts, ExpertEventFacts, evaluate_event
-from states.lifecycle import State
+from states.event_rules import EventFacts, ExpertEventFacts, ScoreEventFacts, evaluate_event
+from states.lifecycle import State, held_from
 from states.rules import Refusal, ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
@@ -40,16 +40,9 @@ from store.review_models import (
 )
 from store.transitions import NotFound, Request, Result
 
-SCORED_STATES = (
-    State.EXPERT_SCORING.value,
-    State.SHORTLISTED.value,
-    State.NOT_SHORTLISTED.value,
-    State.PUBLIC_NOTICE.value,
-    State.REMOVED_AFTER_NOTICE.value,
-    State.CONFIRMED.value,
-    State.UNDER_RECERTIFICATION.value,
-    State.REVOKED.value,
-)
+# States of applications that went through expert scoring (a withdrawn one leaves the ranking),
+# from the table; all but the first are decided by the shortlist cut.
+SCORED_STATES = tuple(s.value for s in held_from(State.EXPERT_SCORING))
 SHEET_EXTRA_KEYS = ("top_k", "min_score")
 
 
@@ -149,7 +142,13 @@ class ScoringStage(ReviewBase):
     """Scoring sheet through shortlist and ties."""
 
     def define_sheet(
-        self, campaign_id: int, data: Mapping[str, Any], *, actor: Actor, now: datetime
+        self,
+        campaign_id: int,
+        data: Mapping[str, Any],
+        *,
+        actor: Actor,
+        now: datetime,
+        after: Callable[[Session, scoring.ScoringSheet], None] | None = None,
     ) -> scoring.ScoringSheet:
         """Store the campaign's scoring sheet; it is fixed once an expert has scored.
 
@@ -192,6 +191,8 @@ class ScoringStage(ReviewBase):
             row.min_score = min_score
             row.defined_at = now
             row.defined_by = str(actor)
+            if after is not None:  # the caller's audit record, in the same unit of work
+                after(s, sheet)
         return sheet
 
     @staticmethod
@@ -428,17 +429,6 @@ class ScoringStage(ReviewBase):
                     ),
                 )
             sheet_row = self._sheet_row(s, app.campaign_id)
-            if sheet_row is None:
-                raise on.refuse(
-                    "RequireScoringSheet",
-                    f"评分表未定义: campaign {app.campaign_id} has no scoring sheet",
-                )
-            if app.status != State.EXPERT_SCORING.value:
-                raise on.refuse(
-                    "OnlyDuringExpertScoring",
-                    f"不在专家评审阶段: application {app.id} is {app.status}; scores are taken "
-                    "only in expert_scoring",
-                )
             assignment = s.scalar(
                 select(ExpertAssignment).where(
                     ExpertAssignment.application_id == app.id,
@@ -446,17 +436,25 @@ class ScoringStage(ReviewBase):
                     ExpertAssignment.replaced_at.is_(None),
                 )
             )
-            if assignment is None:
-                raise on.refuse(
-                    "OnlyAssignedExpertScores",
-                    f"专家未分配: expert {expert_id} is not an active expert of application "
-                    f"{app.id}",
+            scored = assignment is not None and bool(
+                s.scalar(select(ExpertScore.id).where(ExpertScore.assignment_id == assignment.id))
+            )
+            edition = load_edition(app.campaign.edition_id)
+            outcome = evaluate_event(
+                EventFacts(
+                    event=trigger,
+                    actor=actor,
+                    now=now,
+                    application=application_facts(app, edition.id),
+                    score=ScoreEventFacts(
+                        expert_id, sheet_row is not None, assignment is not None, scored
+                    ),
+                    clauses=edition_clauses(edition),
                 )
-            if s.scalar(select(ExpertScore.id).where(ExpertScore.assignment_id == assignment.id)):
-                raise on.refuse(
-                    "ScoreOnce",
-                    f"已评分: expert {expert_id} has already scored application {app.id}",
-                )
+            )
+            if not outcome.accepted:
+                raise on.refuse(outcome.rule, outcome.message)
+            assert sheet_row is not None and assignment is not None
             sheet = scoring.ScoringSheet.from_mapping(sheet_row.sheet)
             try:
                 valid = scoring.validate_scores(sheet, scores)

@@ -21,14 +21,16 @@ from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
 from states.actors import Actor, Role
+from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import RecertFacts, Refusal
+from states.rules import RecertFacts, Refusal, edition_clauses
 from store.models import Application
 from store.review_base import (
     ReviewBase,
     _On,
     _require_ministry,
     _term_label,
+    application_facts,
     title_name,
 )
 from store.review_models import (
@@ -175,34 +177,36 @@ class TitleStage(ReviewBase):
                     f"application {app.id}",
                 )
             title = s.scalar(select(Title).where(Title.application_id == app.id))
-            if title is None:
-                raise on.refuse(
-                    "ReportOnlyForConfirmedTitle",
-                    f"无称号: application {app.id} holds no confirmed title ({app.status})",
+            report = (
+                s.scalar(
+                    select(AnnualReport).where(
+                        AnnualReport.title_id == title.id, AnnualReport.report_year == report_year
+                    )
                 )
-            if title.status != "active":
-                raise on.refuse(
-                    "NoReportsAfterRevocation",
-                    f"称号已撤销: the title of application {app.id} was revoked; annual reporting "
-                    "has stopped",
-                )
-            report = s.scalar(
-                select(AnnualReport).where(
-                    AnnualReport.title_id == title.id, AnnualReport.report_year == report_year
+                if title is not None
+                else None
+            )
+            edition = load_edition(app.campaign.edition_id)
+            outcome = evaluate_event(
+                EventFacts(
+                    event=trigger,
+                    actor=actor,
+                    now=now,
+                    application=application_facts(app, edition.id),
+                    report=ReportEventFacts(
+                        report_year,
+                        title.status if title is not None else None,
+                        report is not None,
+                        format_instant(report.submitted_at)
+                        if report is not None and report.submitted_at is not None
+                        else None,
+                    ),
+                    clauses=edition_clauses(edition),
                 )
             )
-            if report is None:
-                raise on.refuse(
-                    "ReportNotOpen",
-                    f"年度报告未开启: the report on {report_year} is not open for application "
-                    f"{app.id}; the ministry opens it with `shenbao reports open`",
-                )
-            if report.submitted_at is not None:
-                raise on.refuse(
-                    "ReportOnce",
-                    f"已报送: the report on {report_year} of application {app.id} was submitted "
-                    f"at {format_instant(report.submitted_at)}",
-                )
+            if not outcome.accepted:
+                raise on.refuse(outcome.rule, outcome.message)
+            assert title is not None and report is not None
             problems = _report_problems(title.edition_id, report_year, data)
             if problems:
                 raise on.refuse(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from deadlines import Window
 from programs.editions import Edition, QuotaLimit, load_edition
 from states.actors import DEPARTMENTS, Actor
-from states.lifecycle import State
+from states.lifecycle import State, held_from
 from states.machine import fire
 from states.policy import evaluate
 from states.rules import (
@@ -41,21 +41,8 @@ from store.events import outbox_rows_for
 from store.models import Application, AuditRecord, Campaign
 from store.outbox import insert_rows
 
-# States that hold a recommendation slot (withdrawn / not recommended free it).
-QUOTA_STATES = tuple(
-    s.value
-    for s in (
-        State.RECOMMENDED,
-        State.EXPERT_SCORING,
-        State.SHORTLISTED,
-        State.NOT_SHORTLISTED,
-        State.PUBLIC_NOTICE,
-        State.CONFIRMED,
-        State.REMOVED_AFTER_NOTICE,
-        State.UNDER_RECERTIFICATION,
-        State.REVOKED,
-    )
-)
+# States that hold a recommendation slot (withdrawn / not recommended free it), from the table.
+QUOTA_STATES = tuple(s.value for s in held_from(State.RECOMMENDED))
 CHUNK = 500
 
 

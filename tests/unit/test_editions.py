@@ -398,6 +398,18 @@ BAD_FILES = [
     ("group = 1\n", "group = 1\nconsortium = 1\n", "quota.consortium", "consortium_allowed"),
     ("group_route = true\n", "", "quota.group", "only with group_route = true"),
     ("per_category = true", "per_category = 1", "quota.per_category", "must be a boolean"),
+    (
+        "group_route = true\n",
+        'group_route = true\nreviewing_departments = ["commerce", "mayor"]\n',
+        "reviewing_departments",
+        "distinct departments from commerce, industry",
+    ),
+    (
+        "group_route = true\n",
+        "group_route = true\nreviewing_departments = []\n",
+        "reviewing_departments",
+        "non-empty list",
+    ),
     ('id = "liangrong-2029"', 'id = "liangrong-2030"', "id", "must match the file name"),
     ('id = "liangrong-2029"', 'id = "Liangrong 2029"', "id", "must look like liangrong-2029"),
     ('program = "liangrong"', 'program = "gaoxin"', "program", "unknown program"),
@@ -553,3 +565,20 @@ class TestRefusedFiles:
         with pytest.raises(EditionError, match=r"quota\.tiers\[1\]\.limit"):
             all_editions()
         assert load_edition("szzx-2026-2").id == "szzx-2026-2"
+
+
+class TestEditionFactsAsData:
+    """Reviewing departments, title names and English category names come from the files."""
+
+    def test_reviewing_departments(self) -> None:
+        assert load_edition("liangrong-2021").reviewing_departments == ("commerce", "industry")
+        assert load_edition("liangrong-2026").reviewing_departments == ("commerce", "industry")
+        assert load_edition("szzx-2026-2").reviewing_departments == ("industry",)
+        assert load_edition("cciip-2023").reviewing_departments == ("commerce",)
+
+    def test_every_shipped_edition_names_its_title_and_categories_in_english(self) -> None:
+        for edition_id in SHIPPED:
+            edition = load_edition(edition_id)
+            assert edition.title_name, edition_id
+            assert all(c.name_en for c in edition.categories), edition_id
+        assert load_edition("szzx-2026-2").title_name == "制造业数字化转型促进中心"

@@ -15,8 +15,12 @@ from states.event_rules import (
     ObjectionEventFacts,
     ObjectionOnlyDuringNotice,
     ObjectionOnlyOnNoticeList,
+    OnlyAssignedExpertScores,
     OnlyDuringExpertScoring,
+    ReportEventFacts,
     RequireScoringSheet,
+    ScoreEventFacts,
+    ScoreOnce,
     evaluate_event,
     rules_for_event,
 )
@@ -86,6 +90,45 @@ class TestAvoidConflictOfInterest:
         assert AvoidConflictOfInterest().decide(facts(expert_province="广东")).accepted
         asked = facts(expert_province="广东", same_province=True)
         assert not AvoidConflictOfInterest().decide(asked).accepted
+
+
+def score(assigned: bool = True, scored: bool = False, sheet: bool = True) -> EventFacts:
+    return EventFacts(
+        event="score:submit",
+        actor=Actor.parse("expert:e1"),
+        now=NOW,
+        application=facts().application,
+        score=ScoreEventFacts("e1", sheet, assigned, scored),
+    )
+
+
+class TestScores:
+    def test_only_an_active_assignee_scores_once(self) -> None:
+        assert OnlyAssignedExpertScores().decide(score()).accepted
+        out = OnlyAssignedExpertScores().decide(score(assigned=False))
+        assert not out.accepted and out.message.startswith("专家未分配: expert e1")
+        assert not ScoreOnce().decide(score(scored=True)).accepted
+        assert evaluate_event(score(sheet=False)).rule == "RequireScoringSheet"
+
+
+def report(status: str | None = "active", opened: bool = True, at: str | None = None) -> EventFacts:
+    return EventFacts(
+        event="report:submit",
+        actor=Actor.parse(f"enterprise:{ORG}"),
+        now=NOW,
+        application=facts(state=State.CONFIRMED).application,
+        report=ReportEventFacts(2025, status, opened, at),
+    )
+
+
+class TestReports:
+    def test_in_order_title_revocation_opened_once(self) -> None:
+        assert evaluate_event(report()).accepted
+        assert evaluate_event(report(status=None)).rule == "ReportOnlyForConfirmedTitle"
+        assert evaluate_event(report(status="revoked")).rule == "NoReportsAfterRevocation"
+        assert evaluate_event(report(opened=False)).rule == "ReportNotOpen"
+        twice = evaluate_event(report(at="2025-11-20 10:00:00 +08:00"))
+        assert twice.rule == "ReportOnce" and "submitted at 2025-11-20 10:00:00" in twice.message
 
 
 class TestObjections:

@@ -263,3 +263,14 @@ def test_triggers_marked_for_a_reason_refuse_without_one(trigger: str) -> None:
     role = sorted(spec_.roles)[0]
     outcome = evaluate(_facts(trigger, _ACTORS[role], spec_.sources[0], reason=" "))
     assert outcome.rule == "RequireReason"
+
+
+def test_states_holding_a_slot_and_scored_states_derive_from_the_table() -> None:
+    from states.lifecycle import held_from
+
+    quota = set(held_from(State.RECOMMENDED))
+    assert State.WITHDRAWN not in quota and State.NOT_RECOMMENDED not in quota
+    assert {State.RECOMMENDED, State.CONFIRMED, State.REVOKED, State.NOT_SHORTLISTED} <= quota
+    scored = held_from(State.EXPERT_SCORING)
+    assert scored[0] is State.EXPERT_SCORING and State.RECOMMENDED not in scored
+    assert set(scored) == quota - {State.RECOMMENDED}
