@@ -97,6 +97,8 @@ def cases(files: dict[str, Path], out: Path) -> list[tuple[str, list[str], tuple
         ("id with underscore", ["submit", "1_0", "--as", "ministry"], ("APP", "rule: id")),
         ("id beyond int64", ["submit", "99999999999999999999999", "--as", "ministry"], ("APP", "rule: id")),
         ("id beyond int4", ["withdraw", "2147483648", "--as", ENTERPRISE], ("APP", "rule: id")),
+        ("audit history beyond int4", ["audit", "history", "2147483648"], ("APP", "rule: id")),
+        ("audit history arabic-indic", ["audit", "history", "١"], ("APP", "rule: id")),
         ("id zero", ["review", "0", "recommend", "--as", "province:广东"], ("APP", "rule: id")),
         ("objection id", ["notice", "resolve", "1_0", "upheld", "--reason", "r", "--as", "ministry"], ("OBJECTION", "id")),
         ("contact id", ["contacts", "remove", "١", "--as", "ministry"], ("ID", "rule: id")),
