@@ -184,6 +184,12 @@ class Demo:
             self.result.events[f"{kind}:refused:{rule}"] += 1
             return None
 
+    def name_of(self, app_id: int) -> str:
+        for a in self.result.applicants:
+            if a.app_id == app_id:
+                return a.name
+        return str(app_id)
+
     # -- the campaign ----------------------------------------------------------------------------
     def run(self, n: int = 200) -> DemoResult:
         from store.contacts import Contacts
@@ -295,7 +301,7 @@ class Demo:
                                actor=actor, now=first_day)  # fmt: skip
                 if ok is None:  # beyond quota: the province says no, with its reason
                     self._try("reject", self.lc.trigger, a.app_id, "reject", actor=actor,
-                              now=last_day, reason="超出本地区推荐名额 (beyond the quota)")  # fmt: skip
+                              now=last_day, reason="超出本地区推荐名额")  # fmt: skip
 
     def scoring(self) -> str:
         p = self.plan
@@ -350,9 +356,10 @@ class Demo:
             choice = sorted(tie.app_ids)[: tie.slots_left]
             self.review.resolve_tie(cid, tie.category, choice, actor=MINISTRY,
                                     now=p.shortlist + timedelta(hours=2))  # fmt: skip
+            names = "、".join(self.name_of(a) for a in tie.app_ids)
+            chosen = "、".join(self.name_of(a) for a in choice)
             self.result.notes.append(
-                f"tie at the cut in {tie.category}: applications {list(tie.app_ids)} at "
-                f"{tie.score}; the coordinator chose {choice}"
+                f"{self.edition.category(tie.category).name_zh}入围线并列（{tie.score} 分）：{names}；由主管司局选定 {chosen}"
             )
         cats = ", ".join(t.category for t in outcome.ties)
         return f"tie at the cut ({cats}) reported and decided by the coordinator"
@@ -379,8 +386,8 @@ class Demo:
                   reason="补充异议", actor=Actor.parse("system"), now=p.after_period)  # fmt: skip
         closed = self.flow("deadline_sweep", now=p.close_notice.isoformat())
         self.result.notes.append(
-            f"公示 {label}: objection upheld against {upheld.app_id} (removed), dismissed for "
-            f"{dismissed.app_id}; an objection one second after the period was refused"
+            f"公示 {label}：对 {upheld.name} 的异议成立（移出名单），对 {dismissed.name} 的异议"
+            "不成立；公示期结束后 1 秒提出的异议不予受理"
         )
         return f"公示 {label}, objections heard; {closed['applied']['notices_closed']} decided"
 
@@ -412,9 +419,9 @@ class Demo:
                                               now=one_day_late)  # fmt: skip
         self.flow("deadline_sweep", now=(p.report_due_day + timedelta(days=8)).isoformat())
         self.result.notes.append(
-            f"annual report on {year}: {late.name} submitted {format_instant(one_day_late)}, "
-            f"{getattr(submitted, 'working_days_late', '?')} working day(s) late; "
-            f"{missing.name} has not reported (overdue reminders sent)"
+            f"{year} 年度报告：{late.name} 于 {format_instant(one_day_late)} 提交，逾期 "
+            f"{getattr(submitted, 'working_days_late', '?')} 个工作日；{missing.name} 未提交"
+            "（已发送逾期提醒，并通报主管部门）"
         )
         return f"annual reports on {year}: one late, one missing; overdue reminders sent"
 
@@ -431,60 +438,167 @@ def _company(rng: random.Random) -> str:
     return head + tail
 
 
+# What the summary calls each attempt: a coordinator's words, never a rule's class name.
+KIND_ZH = {
+    "submit": "提交申报",
+    "late_submit": "截止后提交",
+    "recommend": "省级推荐",
+    "reject": "省级不予推荐",
+    "assign": "指派评审专家",
+    "late_objection": "公示期后异议",
+    "report": "提交年度报告",
+}
+RULE_ZH = {
+    "RefuseInvalidForm": "申报表不合格被拒（逐项列明问题）",
+    "RefuseLateSubmission": "逾期不予受理",
+    "EnforceProvincialQuota": "超出名额被拒",
+    "AvoidConflictOfInterest": "存在利益关系，回避被拒",
+    "ObjectionOnlyDuringNotice": "公示期外异议不予受理",
+    "RefuseLateRecommendation": "推荐期结束后被拒",
+    "RefuseEarlySubmission": "申报期开始前被拒",
+}
+FLOW_ZH = {
+    "campaign": "流程运行 campaign（按时间表推进）",
+    "deadline_sweep": "流程运行 deadline-sweep（到期事项与提醒）",
+    "annual_report_collection": "流程运行 annual-report-collection（年度报告）",
+}
+
+
+def event_label(key: str) -> str:
+    """`recommend:refused:EnforceProvincialQuota` -> `省级推荐 · 超出名额被拒`."""
+    kind, _, rest = key.partition(":")
+    if kind == "flow":
+        return FLOW_ZH.get(rest, f"流程运行 {rest}")
+    outcome, _, rule = rest.partition(":")
+    what = KIND_ZH.get(kind, kind)
+    if outcome == "accepted":
+        return f"{what}（附理由）" if kind == "reject" else f"{what} · 通过"
+    return f"{what} · {RULE_ZH.get(rule, '被拒')}"
+
+
+def shenbao_command() -> str:
+    """The `shenbao` beside the running interpreter (the venv's), else the one on PATH."""
+    import sys
+
+    beside = Path(sys.executable).with_name("shenbao")
+    return str(beside) if beside.exists() else "shenbao"
+
+
 def summary(console: Console, demo: Demo) -> None:
-    """Tables per state and per province, then where to look."""
+    """Tables per state and per province, then where to look (commands printed whole)."""
     rows = demo.lc.list_applications(edition=demo.edition.id)
     by_state = Counter(a.status for a, _ in rows)
-    table = Table(title=f"{demo.edition.id}: applications by state")
-    table.add_column("state")
+    table = Table(title=f"{demo.edition.id}（{demo.edition.title}）：各状态申报数")
     table.add_column("状态")
-    table.add_column("count", justify="right")
+    table.add_column("state")
+    table.add_column("数量", justify="right")
     for state in State:
         if by_state.get(state.value):
-            table.add_row(state.value, state.staff_name, str(by_state[state.value]))
+            table.add_row(state.staff_name, state.value, str(by_state[state.value]))
     console.print(table)
     by_province: dict[str, Counter[str]] = {}
     for a, _ in rows:
         by_province.setdefault(a.province or a.group_name or "-", Counter())[a.status] += 1
-    prov = Table(title="by province")
-    cols = ["applications", "recommended", "confirmed", "not recommended or lapsed"]
-    prov.add_column("province")
+    prov = Table(title="各省份")
+    cols = ["申报", "获推荐", "确认", "未推荐或未提交"]
+    prov.add_column("省份")
     for c in cols:
         prov.add_column(c, justify="right")
+    recommended_states = (
+        "recommended", "expert_scoring", "shortlisted", "not_shortlisted", "public_notice",
+        "confirmed", "removed_after_notice",
+    )  # fmt: skip
     for province, c in sorted(by_province.items(), key=lambda kv: -sum(kv[1].values())):
-        recommended = sum(
-            c[s]
-            for s in (
-                "recommended",
-                "expert_scoring",
-                "shortlisted",
-                "not_shortlisted",
-                "public_notice",
-                "confirmed",
-                "removed_after_notice",
-            )  # fmt: skip
-        )
+        recommended = sum(c[s] for s in recommended_states)
         other = sum(c.values()) - recommended
         prov.add_row(province, str(sum(c.values())), str(recommended), str(c["confirmed"]),
                      str(other))  # fmt: skip
     console.print(prov)
-    events = Table(title="what happened")
-    events.add_column("event")
-    events.add_column("count", justify="right")
-    for key, value in sorted(demo.result.events.items()):
-        events.add_row(key, str(value))
+    events = Table(title="经过")
+    events.add_column("事项")
+    events.add_column("次数", justify="right")
+    for key, value in sorted(demo.result.events.items(), key=lambda kv: event_label(kv[0])):
+        events.add_row(event_label(key), str(value))
     console.print(events)
     for note in demo.result.notes:
-        console.print(f"• {note}")
+        console.print(f"• {note}", soft_wrap=True)
     mails = len(list((demo.dir / "outbox").glob("*.eml")))
-    first = rows[0][0].id if rows else 1
-    console.print(
-        f"\n[bold]Where to look[/]\n"
-        f"  mail folder:   {demo.dir / 'outbox'}  ({mails} .eml files)\n"
-        f"  database:      {demo.dir / 'shenbao.db'}\n"
-        f"  audit trail:   SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'} "
-        f"shenbao audit history {first}   (and `shenbao audit verify`)\n"
-        f"  lifecycle:     shenbao states diagram   (mermaid stateDiagram-v2)\n"
-        f"  Prefect UI:    run `prefect server start`, set PREFECT_API_URL, run the demo again;\n"
-        f"                 the flow runs (campaign, deadline-sweep, annual-report-collection) show there"
+    first = rows[0][0] if rows else None
+    exe = shenbao_command()
+    db = f"SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'}"
+    prefect = Path(exe).with_name("prefect") if exe != "shenbao" else Path("prefect")
+    lines = [
+        "",
+        "Where to look",
+        f"  mail folder:  {demo.dir / 'outbox'}  ({mails} .eml files)",
+        f"  database:     {demo.dir / 'shenbao.db'}",
+    ]
+    if first is not None:
+        lines.append(f"  audit trail of {first.name}:")
+        lines.append(f"    {db} {exe} audit history {first.id}")
+    lines += [
+        f"    {db} {exe} audit verify",
+        f"  lifecycle:    {exe} states diagram",
+        "  Prefect UI (the runs of this demo):",
+        f"    PREFECT_HOME={demo.dir / 'prefect'} {prefect} server start   # then open http://127.0.0.1:4200",
+    ]  # fmt: skip
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def prepare_environment(directory: Path) -> None:
+    """Prefect settings of the demo's own, set before prefect is first imported.
+
+    Its own PREFECT_HOME (the ephemeral server's database lives there, so the runs can be looked
+    at afterwards) and a start-up timeout generous enough for a busy two-core machine.
+    """
+    os.environ["PREFECT_HOME"] = str(directory / "prefect")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(STARTUP_TIMEOUT))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    (directory / "prefect").mkdir(parents=True, exist_ok=True)
+
+
+STARTUP_TIMEOUT = 600
+
+
+def what_to_do(exc: BaseException, directory: Path) -> str:
+    """One line: what went wrong and what to do about it."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, KeyboardInterrupt):
+        return f"shenbao demo: interrupted; run it again (it starts afresh in {directory})"
+    if "ephemeral Prefect API server" in text or "Prefect" in type(exc).__module__:
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")
+        return (
+            f"shenbao demo: the Prefect server did not answer ({text[:160]}); the machine is busy: "
+            f"raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now {timeout} s), or run "
+            "`prefect server start` in another terminal and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api, then run the demo again"
+        )
+    return (
+        f"shenbao demo: failed: {type(exc).__name__}: {text[:200]}; the traceback is in "
+        f"{directory / 'demo-error.log'}; run it again with --dir pointing to an empty folder"
     )
+
+
+def main(edition: str, directory: Path, applicants: int) -> int:
+    """`shenbao demo`: run, summarise; on any failure one line saying what to do (exit 1)."""
+    import sys
+    import traceback
+
+    directory = directory.resolve()
+    prepare_environment(directory)
+    console = Console()
+    try:
+        run = Demo(edition, directory, console)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        run.run(applicants)
+        summary(console, run)
+    except (Exception, KeyboardInterrupt) as exc:
+        (directory / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        print(what_to_do(exc, directory), file=sys.stderr)
+        return 1
+    return 0

@@ -68,16 +68,6 @@ def demo(
     applicants: int = typer.Option(200, "--applicants", min=20, max=5000),
 ) -> None:
     """Run a whole campaign with a simulated clock on the embedded defaults."""
-    import os
+    from shenbao.demo import main
 
-    from rich.console import Console
-
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from shenbao.demo import Demo, summary
-
-    console = Console()
-    with refusals():
-        run = Demo(edition, directory.resolve(), console)
-    run.run(applicants)
-    summary(console, run)
+    raise typer.Exit(main(edition, directory, applicants))

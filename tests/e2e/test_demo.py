@@ -27,7 +27,7 @@ def test_demo_runs_a_whole_campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.events["late_submit:refused:RefuseLateSubmission"] > 0
     assert result.events["late_objection:refused:ObjectionOnlyDuringNotice"] == 1
     assert result.events["assign:refused:AvoidConflictOfInterest"] == 1
-    assert any("tie at the cut" in note for note in result.notes)
+    assert any("入围线并列" in note for note in result.notes)
     with demo.lc.db.sessions() as s:
         assert list(audit.verify(s)) == []
         late = s.scalars(select(AnnualReport).where(AnnualReport.overdue.is_(True))).all()
