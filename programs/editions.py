@@ -38,6 +38,7 @@ class EditionError(ValueError):
 class Category:
     id: str
     name_zh: str
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ class Edition:
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     source: str = field(default="", compare=False)  # the file it was loaded from
     version: str = field(default="", compare=False)  # sha256 of that file's bytes (16 hex digits)
+    title_en: str = ""  # English names, for English mail
+    organiser_en: str = ""
 
     @property
     def category_ids(self) -> tuple[str, ...]:
@@ -361,7 +364,9 @@ _TOP_KEYS = {
     "program",
     "year",
     "title",
+    "title_en",
     "organiser",
+    "organiser_en",
     "document_number",
     "reference",
     "seed",
@@ -579,6 +584,8 @@ class _Parser:
             year=year,
             title=self.text(data, "title", ""),
             organiser=self.text(data, "organiser", ""),
+            title_en=self.text(data, "title_en", "", required=False) or "",
+            organiser_en=self.text(data, "organiser_en", "", required=False) or "",
             document_number=self.text(data, "document_number", "", required=False) or None,
             seed=self.seed(data),
             categories=self.categories(data),
@@ -635,7 +642,7 @@ class _Parser:
         categories = []
         for index, item in enumerate(value):
             where = f"categories[{index}]"
-            self.table(item, where, {"id", "name_zh"})
+            self.table(item, where, {"id", "name_zh", "name_en"})
             category_id = self.text(item, "id", where)
             if not _CATEGORY_ID.match(category_id):
                 raise self.fail(
@@ -645,7 +652,8 @@ class _Parser:
             if category_id in seen:
                 raise self.fail(f"{where}.id", f"类别 '{category_id}' 重复 (duplicate category)")
             seen.add(category_id)
-            categories.append(Category(category_id, self.text(item, "name_zh", where)))
+            name_en = self.text(item, "name_en", where, required=False) or ""
+            categories.append(Category(category_id, self.text(item, "name_zh", where), name_en))
         return tuple(categories)
 
     def window(self, data: Mapping[str, Any], key: str) -> tuple[Window, str] | None:

@@ -33,7 +33,7 @@ from states import titles as title_rules
 from states.actors import Actor, Role
 from states.lifecycle import State
 from states.rules import Refusal
-from store import audit
+from store import audit, events
 from store.models import Application, Campaign
 from store.review_models import (
     AnnualReport,
@@ -1174,6 +1174,7 @@ class Review:
                 reason=row.reason,
                 details={"objection": row.id, "notice_id": notice.id},
             )
+            events.enqueue_objection(s, app, row, "filed", now)
             return row.id
 
     def resolve_objection(
@@ -1224,6 +1225,7 @@ class Review:
                 reason=decided.resolution_reason,
                 details={"objection": row.id, "resolution": decided.resolution},
             )
+            events.enqueue_objection(s, app, row, "resolved", now)
 
     def objections(self, campaign_id: int) -> list[Objection]:
         with self.db.sessions() as s:
@@ -1532,7 +1534,7 @@ class Review:
                     + "; ".join(problems),
                 )
             calendar = self.calendar
-            late = title_rules.lateness(report.due_date, now, calendar.count_working_days)
+            late = events.working_days_late(report.due_date, now, calendar.count_working_days)
             report.submitted_at = now
             report.submitted_by = str(actor)
             report.data = dict(data)
