@@ -7,6 +7,7 @@ import typer
 from shenbao.commands import (
     audit,
     calendar,
+    campaigns,  # noqa: F401  (registers campaign list/show)
     db,
     forms,
     lifecycle,

@@ -170,7 +170,10 @@ class Demo:
             "deadline_sweep": deadline_sweep,
             "annual_report_collection": annual_report_collection,
         }
-        result = flows[name](**params)
+        from prefect import tags
+
+        with tags(f"edition:{self.edition.id}", f"year:{self.edition.year}", "demo"):
+            result = flows[name](**params)
         self.result.events[f"flow:{name}"] += 1
         return result
 
