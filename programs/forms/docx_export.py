@@ -13,7 +13,7 @@ from typing import IO, Any
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -77,12 +77,38 @@ def _style_run(
     r_fonts.set(qn("w:eastAsia"), font)
 
 
+# GB/T 9704-2012 (党政机关公文格式) 5.2.1: A4, 天头 37 mm, 订口 28 mm; the type area 156 x 225 mm
+# leaves 35 mm at the foot and 26 mm at the outer edge.
+PAGE = {"width": Mm(210), "height": Mm(297), "top": Mm(37), "bottom": Mm(35),
+        "left": Mm(28), "right": Mm(26)}  # fmt: skip
+FALLBACK_FONTS = {"仿宋": "FangSong", "黑体": "SimHei"}  # Latin name each CJK font falls back to
+
+
+def a4_official(doc: Any) -> None:
+    """Every section A4 portrait with the GB/T 9704 margins; Normal in 仿宋 小三 (w:eastAsia)."""
+    for section in doc.sections:
+        section.page_width, section.page_height = PAGE["width"], PAGE["height"]
+        section.top_margin, section.bottom_margin = PAGE["top"], PAGE["bottom"]
+        section.left_margin, section.right_margin = PAGE["left"], PAGE["right"]
+    normal = doc.styles["Normal"]
+    normal.font.name = FALLBACK_FONTS[BODY_FONT]
+    normal.font.size = BODY_SIZE
+    r_pr = normal.element.get_or_add_rPr()
+    r_fonts = r_pr.find(qn("w:rFonts"))
+    if r_fonts is None:
+        r_fonts = r_pr.makeelement(qn("w:rFonts"), {})
+        r_pr.append(r_fonts)
+    r_fonts.set(qn("w:eastAsia"), BODY_FONT)
+    r_fonts.set(qn("w:hAnsi"), FALLBACK_FONTS[BODY_FONT])
+
+
 class _Exporter:
     def __init__(self, schema: FormSchema, typed: Mapping[str, Any], applicant_name: str) -> None:
         self.schema = schema
         self.typed = typed
         self.applicant_name = applicant_name
         self.doc = Document()
+        a4_official(self.doc)
 
     def para(
         self,
