@@ -234,6 +234,8 @@ class Calendar:
     notices: dict[int, Notice]
     _workdays: list[int] = field(init=False, repr=False)
     _workset: frozenset[int] = field(init=False, repr=False)
+    _through: list[int] = field(init=False, repr=False)
+    _workdates: list[date] = field(init=False, repr=False)
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -260,6 +262,17 @@ class Calendar:
         contiguous = years == list(range(years[0], years[-1] + 1))
         self._lo = date(years[0], 1, 1).toordinal() if contiguous else 0
         self._hi = date(years[-1], 12, 31).toordinal() if contiguous else -1
+        # by day ordinal over a contiguous span: working days up to and including the day (no search)
+        through: list[int] = []
+        if contiguous:
+            count, k = 0, 0
+            for o in range(self._lo, self._hi + 1):
+                if k < len(days) and days[k] == o:
+                    count += 1
+                    k += 1
+                through.append(count)
+        self._through = through
+        self._workdates = [date.fromordinal(o) for o in days]
         digest = hashlib.sha256()
         for n in ordered:
             digest.update(f"{n.year}:{n.sha256}\n".encode())
@@ -296,12 +309,15 @@ class Calendar:
                 "n: must not be 0 (第0个工作日无意义; give a positive or negative count)"
             )
         o = d.toordinal()
-        if not self._lo <= o <= self._hi:
-            self.require(d)
-        if n > 0:
-            idx = bisect.bisect_right(self._workdays, o) + n - 1
+        if self._lo <= o <= self._hi:
+            t = self._through[o - self._lo]
+            idx = t + n - 1 if n > 0 else t - (o in self._workset) + n
         else:
-            idx = bisect.bisect_left(self._workdays, o) + n
+            self.require(d)
+            if n > 0:
+                idx = bisect.bisect_right(self._workdays, o) + n - 1
+            else:
+                idx = bisect.bisect_left(self._workdays, o) + n
         if idx >= len(self._workdays):
             raise MissingCalendarYear(max(self.notices) + 1)
         if idx < 0:
@@ -309,7 +325,7 @@ class Calendar:
         found = self._workdays[idx]
         if not self._lo <= found <= self._hi:
             self.require(d, date.fromordinal(found))
-        return date.fromordinal(found)
+        return self._workdates[idx]
 
     def next_working_day(self, d: date, *, inclusive: bool = True) -> date:
         if inclusive and self.is_working_day(d):
@@ -322,17 +338,19 @@ class Calendar:
             raise CalendarError(f"working_days: must be a positive integer, got {working_days!r}")
         start_day = _as_date(start)
         o = start_day.toordinal()
-        if not self._lo <= o <= self._hi:
+        if self._lo <= o <= self._hi:
+            idx = self._through[o - self._lo] - (o in self._workset)
+        else:
             self.require(start_day)
-        idx = bisect.bisect_left(self._workdays, o)
+            idx = bisect.bisect_left(self._workdays, o)
         if idx + working_days - 1 >= len(self._workdays):
             raise MissingCalendarYear(max(self.notices) + 1)
-        first = date.fromordinal(self._workdays[idx])
         last_o = self._workdays[idx + working_days - 1]
-        last = date.fromordinal(last_o)
+        last = self._workdates[idx + working_days - 1]
         if not self._lo <= last_o <= self._hi:
             self.require(start_day, last)
-        return NoticePeriod(first, last, working_days, self.version)
+        # tuple.__new__ skips NamedTuple's Python-level constructor on this hot path
+        return tuple.__new__(NoticePeriod, (self._workdates[idx], last, working_days, self.version))
 
     def working_days_between(self, a: date | datetime, b: date | datetime) -> list[date]:
         """Working days from `a` to `b`, both ends included."""
@@ -353,56 +371,108 @@ class Calendar:
         return lo, hi
 
     # -- vectorised ---------------------------------------------------------------------------
-    def _np_index(self) -> Any:
-        import numpy as np
-
-        cached = getattr(self, "_np_days", None)
+    def _np_tables(self) -> _DayTables:
+        """Lookup tables by day ordinal over the covered span, built once per calendar."""
+        cached = getattr(self, "_np_cache", None)
         if cached is None:
-            epoch = date(1970, 1, 1).toordinal()
-            cached = np.asarray(self._workdays, dtype=np.int64) - epoch
-            object.__setattr__(self, "_np_days", cached)
+            cached = _DayTables.build(self)
+            object.__setattr__(self, "_np_cache", cached)
         return cached
-
-    def _np_check(self, days: Any) -> None:
-        import numpy as np
-
-        if days.size == 0:
-            return
-        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
-        for y in np.unique(years):
-            if int(y) not in self.notices:
-                raise MissingCalendarYear(int(y))
 
     def is_working_day_array(self, dates: Any) -> Any:
         """Vectorised is_working_day over an array of numpy datetime64[D] (or ISO strings)."""
-        import numpy as np
-
-        days = np.asarray(dates, dtype="datetime64[D]")
-        self._np_check(days)
-        idx = self._np_index()
-        return np.isin(days.astype(np.int64), idx)
+        t = self._np_tables()
+        off = t.offsets(self, dates)
+        return t.state[off] == 1
 
     def add_working_days_array(self, dates: Any, n: int | Any) -> Any:
         """Vectorised add_working_days; returns datetime64[D]. `n` is a scalar or an array."""
         import numpy as np
 
-        days = np.asarray(dates, dtype="datetime64[D]")
-        ns = np.broadcast_to(np.asarray(n, dtype=np.int64), days.shape)
+        t = self._np_tables()
+        off = t.offsets(self, dates)
+        ns = np.asarray(n, dtype=np.int64)
         if np.any(ns == 0):
             raise CalendarError("n: must not be 0 (第0个工作日无意义)")
-        self._np_check(days)
-        idx = self._np_index()
-        raw = days.astype(np.int64)
-        right = np.searchsorted(idx, raw, side="right") + ns - 1
-        left = np.searchsorted(idx, raw, side="left") + ns
-        pos = np.where(ns > 0, right, left)
-        if pos.size and pos.max() >= idx.size:
-            raise MissingCalendarYear(max(self.notices) + 1)
-        if pos.size and pos.min() < 0:
-            raise MissingCalendarYear(min(self.notices) - 1)
-        out = idx[pos].astype("datetime64[D]")
-        self._np_check(out)
+        if ns.ndim == 0:  # one count for every date: one gather, one add
+            k = int(ns)
+            pos = (t.through[off] + (k - 1)) if k > 0 else (t.before[off] + k)
+        else:
+            ns = np.broadcast_to(ns, off.shape)
+            pos = np.where(ns > 0, t.through[off] + (ns - 1), t.before[off] + ns)
+        if pos.size:
+            if pos.max() >= t.days.size:
+                raise MissingCalendarYear(max(self.notices) + 1)
+            if pos.min() < 0:
+                raise MissingCalendarYear(min(self.notices) - 1)
+        out = t.days[pos]
+        if not t.contiguous and out.size:
+            # a result past a missing year would skip it: every year in between must be covered
+            lo = min(int(off.min()), int(out.view(np.int64).min()) - t.base) + t.base
+            hi = max(int(off.max()), int(out.view(np.int64).max()) - t.base) + t.base
+            self.require(_EPOCH_DATE + timedelta(days=lo), _EPOCH_DATE + timedelta(days=hi))
         return out
+
+
+_EPOCH_DATE = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class _DayTables:
+    """Per-day tables over [1 Jan of the first year, 31 Dec of the last], indexed by day offset.
+
+    `state` is 1 (working), 0 (day off) or -1 (year not covered); `before[i]` counts the working
+    days strictly before day i and `through[i]` those up to and including it, so the n-th working
+    day after day i is `days[through[i] + n - 1]` and the n-th before it `days[before[i] + n]`.
+    """
+
+    base: int  # epoch-day number of the first day of the span
+    state: Any
+    before: Any
+    through: Any
+    days: Any  # working days as datetime64[D], sorted
+    contiguous: bool
+
+    @classmethod
+    def build(cls, cal: Calendar) -> _DayTables:
+        import numpy as np
+
+        years = sorted(cal.notices)
+        epoch = _EPOCH_DATE.toordinal()
+        first = date(years[0], 1, 1).toordinal()
+        last = date(years[-1], 12, 31).toordinal()
+        state = np.full(last - first + 1, -1, dtype=np.int8)
+        for y in years:
+            state[date(y, 1, 1).toordinal() - first : date(y, 12, 31).toordinal() - first + 1] = 0
+        work = np.asarray(cal._workdays, dtype=np.int64)
+        state[work - first] = 1
+        through = np.cumsum(state == 1, dtype=np.int64)
+        before = through - (state == 1)
+        days = (work - epoch).astype("datetime64[D]")
+        return cls(
+            first - epoch,
+            state,
+            before,
+            through,
+            days,
+            years == list(range(years[0], years[-1] + 1)),
+        )
+
+    def offsets(self, cal: Calendar, dates: Any) -> Any:
+        """Day offsets into the tables; MissingCalendarYear for any date outside covered years."""
+        import numpy as np
+
+        days = np.asarray(dates, dtype="datetime64[D]")
+        off = days.view(np.int64) - self.base
+        if off.size:
+            lo, hi = int(off.min()), int(off.max())
+            if lo < 0 or hi >= self.state.size:
+                bad = lo if lo < 0 else hi
+                raise MissingCalendarYear((_EPOCH_DATE + timedelta(days=bad + self.base)).year)
+            if not self.contiguous and (self.state[off] < 0).any():
+                bad = int(off[self.state[off] < 0][0])
+                raise MissingCalendarYear((_EPOCH_DATE + timedelta(days=bad + self.base)).year)
+        return off
 
 
 def _as_date(d: date | datetime) -> date:

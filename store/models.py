@@ -129,6 +129,54 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class OperatorRecord(Base):
+    """Append-only: one row per operator act (calendar import, contacts, notify send), accepted or
+    refused, hash-chained as applications' records are, in one chain of its own."""
+
+    __tablename__ = "operator_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    act: Mapped[str] = mapped_column(String(40))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_scope: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """Count and head of a chain that has no row of its own to keep them (the operators')."""
+
+    __tablename__ = "audit_chain"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    audit_count: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditAnchor(Base):
+    """Append-only anchor log: one entry per committed change of any chain's head.
+
+    Entry n holds the (chain, count, head) triples its transaction produced and a digest over the
+    digest of entry n-1 and those triples, so entry n commits to every head of the database at n.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    heads: Mapped[list[Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))
+
+
 class OutboxMessage(Base):
     """A message to send, written in the same transaction as the event that caused it."""
 

@@ -1,4 +1,5 @@
-"""`shenbao audit ...`: an application's timeline and verification of every hash chain."""
+"""`shenbao audit ...`: an application's timeline, the operators' trail, verification of every
+hash chain."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from shenbao.errors import fail, refusals
 from shenbao.wiring import database
 from states.lifecycle import State
 from store import audit
-from store.models import Application, AuditRecord
+from store.models import Application, AuditRecord, OperatorRecord
 
 app = typer.Typer(help="The append-only, hash-chained audit trail.")
 
@@ -66,15 +67,55 @@ def history(
         print(line)
 
 
-@app.command("verify")
-def verify() -> None:
-    """Recompute every chain; exit 0 when intact, 1 naming the first broken record otherwise."""
+@app.command("operators")
+def operators(
+    act: str | None = typer.Option(None, "--act", help="only records of this act"),
+    last: int | None = typer.Option(None, "--last", min=1, help="only the last N records"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The operators' trail: calendar imports, contacts, notify send, accepted or refused."""
     db = database()
     with db.sessions() as s:
-        breaks = audit.verify(s)
-        first = next(breaks, None)
-        if first is not None:
-            print(str(first))
+        records = audit.operator_history(s, act=act, limit=last)
+    items = [
+        {
+            "seq": r.seq,
+            "at": format_instant(r.at),
+            "act": r.act,
+            "accepted": r.accepted,
+            "actor": f"{r.actor_role}:{r.actor_scope}" if r.actor_scope else r.actor_role,
+            "reason": r.reason,
+            "rule": r.rule,
+            "message": r.message,
+            "details": r.details,
+            "hash": r.hash,
+        }
+        for r in records
+    ]
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        print("no operator records")
+    for i in items:
+        mark = "✓" if i["accepted"] else "✗"
+        line = f"{i['seq']:>4} {i['at']} {mark} {i['act']:<18} {i['actor']}"
+        if i["reason"]:
+            line += f"  reason: {i['reason']}"
+        line += f"  [{i['rule']}] {i['message']}" if not i["accepted"] else f"  {i['message']}"
+        print(line)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute every chain; exit 0 when intact, 1 naming each broken record or application."""
+    db = database()
+    with db.sessions() as s:
+        breaks = list(audit.verify(s))
+        if breaks:
+            for b in breaks:
+                print(str(b))
             raise typer.Exit(1)
         count = s.query(AuditRecord).count()
-    print(f"audit trail intact: {count} records verified")
+        ops = s.query(OperatorRecord).count()
+    print(f"audit trail intact: {count} records verified, {ops} operator records")
