@@ -70,3 +70,47 @@ def test_xlsx_template_prints_a4_landscape_fitted_to_width(tmp_path: Path) -> No
         assert ws.page_setup.orientation == "landscape"
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+
+
+def _texts(doc: object) -> list[str]:
+    out = [p.text for p in doc.paragraphs]  # type: ignore[attr-defined]
+    for table in doc.tables:  # type: ignore[attr-defined]
+        for row in table.rows:
+            out += [cell.text for cell in row.cells]
+    return out
+
+
+def test_official_grid_ticks_choices_and_has_the_instructions_page(tmp_path: Path) -> None:
+    """Edition B (附件2 of 商办服贸函〔2021〕360号): 通讯地址 | 邮编 on one row, 企业性质 with every
+    option and the chosen one ticked, the 填写说明 before the form, the title whole."""
+    from programs.forms.docx_export import title_lines
+
+    form = example_form("liangrong-2021", "manufacturing")
+    path = tmp_path / "form.docx"
+    export_docx("liangrong-2021", "manufacturing", form, path, applicant_name="示例单位")
+    doc = Document(str(path))
+    texts = _texts(doc)
+    assert "填写说明" in texts
+    assert any(t.startswith("四、格式要求") and "A4" in t for t in texts)
+    basic = doc.tables[0]
+    row_of = {c.text: [x.text for x in r.cells] for r in basic.rows for c in r.cells}
+    address_row = row_of["通讯地址"]
+    assert "邮编" in address_row and len(basic.columns) == 6
+    nature = next(t for t in texts if "中央管理" in t)
+    assert nature.count("☑") == 1 and nature.count("☐") == 4
+    assert f"☑{4}.民营" in nature or form["basic"]["nature"] in nature.split("☑", 1)[1]
+    for title in ("信息技术外包和制造业融合发展重点企业申报表",
+                  "2026-2028年度信息技术外包和制造业融合发展重点企业申报表"):  # fmt: skip
+        lines = title_lines(title)
+        assert "".join(lines) == title.replace(" ", "") and lines[-1].endswith("申报表")
+        assert all(len(line) <= 20 for line in lines)
+    seals = [t for t in texts if "负责人（签字）" in t]
+    assert len(seals) == 3  # 省级商务, 省级工信, （或）中央企业集团
+    for seal in seals:  # the opinion, the seal and the signature left blank
+        opinion, rest = seal.split("：", 1)
+        assert opinion.endswith("意见")
+        assert [line for line in rest.split("\n") if line] == [
+            "（公  章）",
+            "负责人（签字）：",
+            "年    月    日",
+        ]
