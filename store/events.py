@@ -383,3 +383,52 @@ def term_en(term: str) -> str:
     """`2026–2028` stays; `2026起（未规定期限）` reads `from 2026 (no term stated)`."""
     found = re.fullmatch(r"(\d{4})起（未规定期限）", term)
     return f"from {found.group(1)} (no term stated)" if found else term
+
+
+def preview_context(
+    lifecycle: Any, app_id: int, message_type: str, now: datetime
+) -> dict[str, Any]:
+    """The context of `message_type` as application `app_id` really gets (or got) it.
+
+    The message already written for it (the outbox keeps its context), else the one its latest
+    matching accepted event would cause, else a reminder that is due now (a draft in an open
+    window). Otherwise ValueError saying that the type does not apply to the application.
+    """
+    from sqlalchemy import select
+
+    from programs.editions import load_edition
+    from store.audit import history
+    from store.models import OutboxMessage
+    from store.transitions import windows_of
+
+    app = lifecycle.get(app_id)
+    edition = load_edition(app.campaign.edition_id)
+    with lifecycle.db.sessions() as s:
+        sent = s.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.application_id == app_id, OutboxMessage.message_type == message_type
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).first()
+        if sent is not None:
+            return dict(sent.context)
+        trigger = next((t for t, m in APPLICANT_MESSAGES.items() if m == message_type), None)
+        if trigger is not None:
+            for rec in reversed(history(s, app_id)):
+                if rec.trigger == trigger and rec.accepted:
+                    row = {"trigger": rec.trigger, "seq": rec.seq, "reason": rec.reason,
+                           "actor_role": rec.actor_role, "actor_scope": rec.actor_scope,
+                           "details": rec.details}  # fmt: skip
+                    window, _ = windows_of(app.campaign)
+                    return transition_context(message_type, app, edition, row, rec.at, window)
+    window, _ = windows_of(app.campaign)
+    if message_type == "application_window_closing" and app.status == "draft" and window:
+        if window.opens_at <= now < window.ends_at:
+            days = max(1, (window.closes - to_shanghai(now).date()).days)
+            return base_context(app, edition) | {"days_left": days, "deadline": iso(window.ends_at)}
+    raise ValueError(
+        f"TYPE: {message_type} does not apply to application {app_id} ({app.status}, "
+        f"{edition.id}): it has not been sent and no event in its history causes it"
+    )

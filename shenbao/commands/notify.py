@@ -13,11 +13,8 @@ from deadlines import format_instant, now_shanghai
 from notifications import MESSAGE_TYPES, drain, open_sender, render, settings_from_env
 from shenbao.errors import fail, refusals
 from shenbao.wiring import database, lifecycle, now_from
-from store.audit import history
 from store.contacts import ROLES, Contacts
-from store.events import APPLICANT_MESSAGES, transition_context
 from store.outbox import StoreOutbox, counts, last_failures
-from store.transitions import windows_of
 
 notify_app = typer.Typer(help="Mail: preview a message, drain the outbox, see what failed.")
 contacts_app = typer.Typer(help="Coordinators' contacts (provinces, groups, the ministry).")
@@ -37,36 +34,9 @@ def preview(
     except ValueError:
         fail(f"APP: '{application}' is not an application id")
     with refusals():
-        from notifications.render import example_context
-        from programs.editions import load_edition
+        from store.events import preview_context
 
-        row = lifecycle().get(app_id)
-        edition = load_edition(row.campaign.edition_id)
-        app_window, _ = windows_of(row.campaign)
-        now = now_shanghai()
-        # the example fills what only a real event would give; the application's own facts
-        # (and its latest matching audit record, when there is one) replace them
-        context = {
-            k: v
-            for k, v in example_context(message_type).items()
-            if k not in ("contact_name", "program_name_en")
-        }
-        trigger = next((t for t, m in APPLICANT_MESSAGES.items() if m == message_type), "submit")
-        audit_row: dict[str, object] = {"trigger": trigger, "seq": row.audit_count, "details": {}}
-        with database().sessions() as s:
-            for rec in reversed(history(s, app_id)):
-                if rec.trigger == trigger and rec.accepted:
-                    audit_row = {
-                        "trigger": rec.trigger,
-                        "seq": rec.seq,
-                        "reason": rec.reason,
-                        "actor_role": rec.actor_role,
-                        "actor_scope": rec.actor_scope,
-                        "details": rec.details,
-                    }
-                    now = rec.at
-                    break
-        context |= transition_context(message_type, row, edition, audit_row, now, app_window)
+        context = preview_context(lifecycle(), app_id, message_type, now_shanghai())
         rendered = render(message_type, context, lang=lang)
     print(f"Subject: {rendered.subject}\n")
     print(rendered.text)

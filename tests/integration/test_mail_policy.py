@@ -274,3 +274,40 @@ def test_working_days_late_is_one_definition_across_a_holiday() -> None:
     # the demo's case: due 30 November 2023; 1–7 December hold 5 working days
     assert working_days_late(date(2023, 11, 30), t("2023-12-08T00:00:00")) == 5
     assert working_days_late(date(2023, 11, 30), t("2023-12-08T09:00:00")) == 6
+
+
+# -- notify preview: the application's own context ------------------------------------------
+
+
+def test_preview_renders_the_applications_real_context_or_says_it_does_not_apply(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from shenbao import wiring
+    from shenbao.cli import app as cli
+    from store.events import preview_context
+    from tests.integration.test_lifecycle_store import new_app
+
+    c = campaign_e(sqlite_url)
+    draft, _ = new_app(c.lc, 11, "广东", edition=c.edition)
+    done, me = new_app(c.lc, 12, "广东", edition=c.edition)
+    c.lc.trigger(done, "submit", actor=me, now=t("2026-06-01T10:00:00"))
+    real = preview_context(c.lc, done, "submitted", t("2026-06-02T09:00:00"))
+    assert real["submitted_at"] == "2026-06-01T10:00:00+08:00"
+    assert real["application_id"] == done
+    closing = preview_context(c.lc, draft, "application_window_closing", t("2026-06-17T09:00"))
+    assert closing["days_left"] == 3 and closing["deadline"] == "2026-06-21T00:00:00+08:00"
+    with pytest.raises(ValueError, match="does not apply to application"):
+        preview_context(c.lc, done, "application_window_closing", t("2026-06-17T09:00"))
+    with pytest.raises(ValueError, match="does not apply"):
+        preview_context(c.lc, draft, "confirmed", t("2026-06-17T09:00"))
+    monkeypatch.setenv("SHENBAO_DATABASE_URL", sqlite_url)
+    wiring._database.cache_clear()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["notify", "preview", str(done), "submitted"])
+    assert shown.exit_code == 0 and "2026年6月1日 10:00" in shown.output
+    refused = runner.invoke(cli, ["notify", "preview", str(draft), "revoked"])
+    assert refused.exit_code == 2 and "does not apply" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    wiring._database.cache_clear()
