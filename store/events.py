@@ -6,6 +6,7 @@ Rows are written to the outbox in the same transaction as the change, keyed by t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from datetime import date as date_
@@ -14,6 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from deadlines import Window, to_shanghai
+from notifications.message import message_id_for
 from programs.editions import Edition
 from store.outbox import outbox_row
 
@@ -432,3 +434,56 @@ def preview_context(
         f"TYPE: {message_type} does not apply to application {app_id} ({app.status}, "
         f"{edition.id}): it has not been sent and no event in its history causes it"
     )
+
+
+# reminder types that merge when several fall due together for the same address
+MERGEABLE = ("application_window_closing", "annual_report_due", "annual_report_overdue")
+MERGED = "merged"  # outbox status of a reminder carried by a merged message (never drained)
+
+
+def merge_reminders(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reminders of one type falling due together for one address become one message.
+
+    The merged message lists every application (`items`); each reminder's own key is still
+    written, with status `merged`, so that it is never sent again on its own by a later sweep.
+    """
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if row["message_type"] not in MERGEABLE:
+            out.append(row)
+            continue
+        ctx = row["context"]
+        when = str(ctx.get("deadline") or ctx.get("due_at") or "")
+        groups.setdefault((row["recipient"], row["message_type"], when), []).append(row)
+    for (recipient, message_type, when), group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        group.sort(key=lambda r: r["idempotency_key"])
+        first = group[0]
+        items = [
+            {
+                k: r["context"].get(k)
+                for k in (
+                    "enterprise_name",
+                    "application_id",
+                    "program_name",
+                    "program_name_en",
+                    "report_year",
+                    "working_days_late",
+                )
+            }  # fmt: skip
+            for r in group
+        ]
+        digest = hashlib.sha256("|".join(r["idempotency_key"] for r in group).encode()).hexdigest()
+        merged = dict(first)
+        merged.update(
+            idempotency_key=f"merged:{message_type}:{when}:{digest[:16]}:{recipient}",
+            context=first["context"] | {"items": items},
+            application_id=None,
+        )
+        merged["message_id"] = message_id_for(merged["idempotency_key"])
+        out.append(merged)
+        out += [r | {"status": MERGED} for r in group]
+    return out

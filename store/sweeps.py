@@ -27,6 +27,7 @@ from store.events import (
     applicant_contact,
     base_context,
     iso,
+    merge_reminders,
     overdue_digests,
     working_days_late,
 )
@@ -142,7 +143,7 @@ class Sweeper:
                         campaign_id=campaign.id,
                     )
                 )
-            return insert_rows(s, rows)
+            return insert_rows(s, merge_reminders(rows))
 
     # -- provincial screening ------------------------------------------------------------------
     def quota_table(self, campaign: Campaign, edition: Edition) -> list[dict[str, Any]]:
@@ -427,7 +428,7 @@ class Sweeper:
                         )
                     )
                     overdue.append((app, edition, rep, late, week))
-        rows += overdue_digests(Contacts(self.db), overdue, now)
+        rows = merge_reminders(rows) + overdue_digests(Contacts(self.db), overdue, now)
         with self.db.transaction() as s:
             return insert_rows(s, rows)
 
