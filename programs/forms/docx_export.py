@@ -258,7 +258,9 @@ class _Exporter:
             self.rows_table(item, data.get(item.id) or [])
 
     def rows_table(self, item: Field, rows: list[Any]) -> None:
-        self.para(item.label_zh, size=TABLE_SIZE, bold=True)
+        label = self.para(item.label_zh, size=TABLE_SIZE, bold=True)
+        label.paragraph_format.space_before = Pt(9)
+        label.paragraph_format.keep_with_next = True
         table = self.table(len(rows) + 1, len(item.columns) + 1)
         self.fill(table.rows[0].cells[0], "序号", bold=True)
         for index, column in enumerate(item.columns, start=1):

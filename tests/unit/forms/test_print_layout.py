@@ -114,3 +114,19 @@ def test_official_grid_ticks_choices_and_has_the_instructions_page(tmp_path: Pat
             "负责人（签字）：",
             "年    月    日",
         ]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdfinfo") is None,
+                    reason="LibreOffice (soffice) or poppler's pdfinfo is not installed")  # fmt: skip
+def test_xlsx_template_prints_one_page_width_per_sheet_through_libreoffice(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    write_template_xlsx("liangrong-2021", "manufacturing", path)
+    visible = [ws for ws in load_workbook(path).worksheets if ws.sheet_state == "visible"]
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pages, (width, height) = _pdfinfo(tmp_path / "form.pdf")
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape
+    assert pages == len(visible)  # each sheet one page wide, none split into columns
