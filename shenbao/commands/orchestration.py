@@ -49,8 +49,11 @@ def launch(
     from prefect.deployments import run_deployment
 
     from flows.campaign import campaign
+    from flows.deployments import tags_of
 
-    deployment = campaign.to_deployment(name=f"campaign-{ed.id}", parameters=params)
+    deployment = campaign.to_deployment(
+        name=f"campaign-{ed.id}", parameters=params, tags=tags_of(ed, year)
+    )
     deployment_id = deployment.apply()
     run = run_deployment(deployment_id, parameters=params, timeout=0, as_subflow=False)
     print(f"deployment campaign/campaign-{ed.id} ({deployment_id})")
