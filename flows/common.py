@@ -1,4 +1,7 @@
-"""What every flow shares: the wired services, the clock, and draining the outbox."""
+"""What every flow shares: the wired services, the clock, and draining the outbox.
+
+Flows act as `system` through the application layer (services), never through a face's wiring.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,19 @@ from typing import Any
 
 from deadlines import now_shanghai, parse_instant
 from notifications import drain, open_sender, settings_from_env
+from store.db import Database
 from store.outbox import StoreOutbox
 from store.service import Lifecycle
 
 
-def lifecycle() -> Lifecycle:
-    from shenbao.wiring import lifecycle as wired
+def database() -> Database:
+    from services.wiring import database as wired
 
     return wired()
+
+
+def lifecycle() -> Lifecycle:
+    return Lifecycle(database())
 
 
 def clock(now: str | None) -> datetime:

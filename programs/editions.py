@@ -160,6 +160,10 @@ class Edition:
     consortium_allowed: bool = False
     max_consortium_members: int | None = None  # members besides the lead unit
     group_route: bool = False  # central enterprise groups recommend their own enterprises
+    # the provincial departments that each give an opinion (商务 commerce, 工业和信息化 industry);
+    # a recommendation takes effect once every one of them has recommended
+    reviewing_departments: tuple[str, ...] = ("commerce",)
+    title_name: str = ""  # the title (称号) the edition confers, as its notices name it
     notice_length_stated: bool = False  # False: the seed names a 公示 without its length
     reference: str = ""  # the document to cite where no narrower clause is named
     term: tuple[int, int] | None = None  # first and last year of the title, e.g. 2026–2028
@@ -372,6 +376,8 @@ _TOP_KEYS = {
     "seed",
     "term",
     "group_route",
+    "reviewing_departments",
+    "title_name",
     "consortium_allowed",
     "max_consortium_members",
     "min_experts",
@@ -408,6 +414,24 @@ class _Parser:
                 f"未知字段 (unknown field; expected one of {', '.join(sorted(allowed))})",
             )
         return data
+
+    def departments(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        if "reviewing_departments" not in data:
+            return ("commerce",)
+        value = data["reviewing_departments"]
+        known = ("commerce", "industry")
+        if (
+            not isinstance(value, list)
+            or not value
+            or any(v not in known for v in value)
+            or len(set(value)) != len(value)
+        ):
+            raise self.fail(
+                "reviewing_departments",
+                f"必须为不重复的部门列表 (a non-empty list of distinct departments from "
+                f"{', '.join(known)}; got {value!r})",
+            )
+        return tuple(value)
 
     def text(self, data: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str:
         name = f"{where}.{key}" if where else key
@@ -532,6 +556,7 @@ class _Parser:
                 "不允许联合体时不得填写 (only with consortium_allowed = true)",
             )
         group_route = self.boolean(data, "group_route", "", default=False)
+        departments = self.departments(data)
 
         application = self.window(data, "application_window")
         screening = self.window(data, "screening_window")
@@ -602,6 +627,8 @@ class _Parser:
             consortium_allowed=consortium_allowed,
             max_consortium_members=max_members,
             group_route=group_route,
+            reviewing_departments=departments,
+            title_name=self.text(data, "title_name", "", required=False),
             reference=self.text(data, "reference", "", required=False),
             term=term,
             reminders=self.reminders(data),

@@ -296,12 +296,20 @@ class Demo:
         for a in self.result.applicants:
             if self.lc.get(a.app_id).status == State.SUBMITTED.value:
                 by_province.setdefault(a.province, []).append(a)
+        depts = self.edition.reviewing_departments  # 两融: commerce, then industry
         for province, apps in sorted(by_province.items()):
-            actor = Actor.parse(f"province:{province}")
+            actors = [Actor.parse(f"province:{province}" + (f"/{d}" if len(depts) > 1 else ""))
+                      for d in depts]  # fmt: skip
+            actor = actors[-1]
             first_day, last_day = p.review_days
             for a in apps:
-                ok = self._try("recommend", self.lc.trigger, a.app_id, "recommend",
-                               actor=actor, now=first_day)  # fmt: skip
+                ok = None
+                for who in actors:
+                    kind = "recommend" if who is actor else "recommend_opinion"
+                    ok = self._try(kind, self.lc.trigger, a.app_id, "recommend",
+                                   actor=who, now=first_day)  # fmt: skip
+                    if ok is None:
+                        break
                 if ok is None:  # beyond quota: the province says no, with its reason
                     self._try("reject", self.lc.trigger, a.app_id, "reject", actor=actor,
                               now=last_day, reason="超出本地区推荐名额")  # fmt: skip

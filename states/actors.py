@@ -16,6 +16,7 @@ class Role(StrEnum):
     EXPERT = "expert"  # expert reviewer
     AUDITOR = "auditor"  # read-only
     SYSTEM = "system"  # the scheduler itself
+    PUBLIC = "public"  # a member of the public (files an objection during 公示)
 
     @property
     def label_zh(self) -> str:
@@ -30,6 +31,7 @@ _ROLE_LABELS: dict[Role, str] = {
     Role.EXPERT: "评审专家",
     Role.AUDITOR: "审计人员",
     Role.SYSTEM: "系统",
+    Role.PUBLIC: "社会公众",
 }
 
 # Roles whose actor text must name a scope after the colon, with the placeholder shown in help.
@@ -40,8 +42,22 @@ SCOPED_ROLES: dict[Role, str] = {
     Role.EXPERT: "<id>",
 }
 
+# Roles whose scope may be given or left out (a member of the public may leave a contact).
+OPTIONAL_SCOPE_ROLES: dict[Role, str] = {Role.PUBLIC: "<contact>"}
+
+# The reviewing departments of a province (省级商务主管部门, 省级工业和信息化主管部门).
+DEPARTMENTS: dict[str, str] = {
+    "commerce": "省级商务主管部门",
+    "industry": "省级工业和信息化主管部门",
+}
+
 ACCEPTED_FORMS: tuple[str, ...] = tuple(
-    f"{role.value}:{SCOPED_ROLES[role]}" if role in SCOPED_ROLES else role.value for role in Role
+    f"{role.value}:{SCOPED_ROLES[role]}"
+    if role in SCOPED_ROLES
+    else f"{role.value}[:{OPTIONAL_SCOPE_ROLES[role]}]"
+    if role in OPTIONAL_SCOPE_ROLES
+    else role.value
+    for role in Role
 )
 
 
@@ -68,6 +84,8 @@ class Actor:
         if role in SCOPED_ROLES:
             if not scope:
                 raise _refuse(str(self), f"role {role.value} needs a scope after ':'")
+        elif role in OPTIONAL_SCOPE_ROLES:
+            scope = scope or None
         elif scope:
             raise _refuse(f"{role.value}:{scope}", f"role {role.value} takes no scope")
         else:
@@ -87,9 +105,23 @@ class Actor:
             raise _refuse(text, f"unknown role '{role_text.strip()}'") from None
         if role in SCOPED_ROLES and not scope.strip():
             raise _refuse(text, f"role {role.value} needs a scope after ':'")
-        if role not in SCOPED_ROLES and sep:
+        if role not in SCOPED_ROLES and role not in OPTIONAL_SCOPE_ROLES and sep:
             raise _refuse(text, f"role {role.value} takes no scope")
         return cls(role, scope.strip() or None)
+
+    @property
+    def region(self) -> str | None:
+        """A province actor's province (`广东` of `province:广东/commerce`); else the scope."""
+        if self.role is Role.PROVINCE and self.scope:
+            return self.scope.partition("/")[0]
+        return self.scope
+
+    @property
+    def department(self) -> str | None:
+        """A province actor's department (`commerce` | `industry`), None when not named."""
+        if self.role is Role.PROVINCE and self.scope and "/" in self.scope:
+            return self.scope.partition("/")[2] or None
+        return None
 
     @property
     def is_read_only(self) -> bool:

@@ -68,6 +68,21 @@ class TransitionFacts:
     quotas: tuple[QuotaUsage, ...] = ()
     form_errors: tuple[str, ...] = ()
     extra: Mapping[str, object] = field(default_factory=_frozen_mapping)
+    # the application's edition's clauses by name (`route`, `late_submission`, ...), with
+    # `reference` for the edition's document: refusals cite these, never a constant
+    clauses: Mapping[str, str] = field(default_factory=_frozen_mapping)  # type: ignore[assignment]
+    # the edition's reviewing departments, and those that recommended since the last submission
+    departments: tuple[str, ...] = ()
+    opinions: tuple[str, ...] = ()
+
+    def clause(self, name: str, fallback: str = "") -> str:
+        """The named clause of the application's edition (its reference document if unnamed)."""
+        return self.clauses.get(name) or self.clauses.get("reference") or fallback
+
+    def cite(self, name: str) -> str:
+        """` (clause)` for the end of a refusal line; empty when the edition names none."""
+        clause = self.clause(name)
+        return f" ({clause})" if clause else ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.now, datetime):
@@ -81,6 +96,8 @@ class TransitionFacts:
         object.__setattr__(self, "form_errors", tuple(self.form_errors))
         if not isinstance(self.extra, MappingProxyType):
             object.__setattr__(self, "extra", _frozen_mapping(self.extra))
+        if not isinstance(self.clauses, MappingProxyType):
+            object.__setattr__(self, "clauses", _frozen_mapping(self.clauses))
 
     @property
     def from_state(self) -> str:
@@ -90,6 +107,26 @@ class TransitionFacts:
     def to_state(self) -> State | None:
         spec = TRIGGERS.get(self.trigger)
         return spec.dest if spec is not None else None
+
+
+def edition_clauses(edition: Any) -> Mapping[str, str]:
+    """An edition's named clauses plus its `reference` document, as rules read them."""
+    cached = _CLAUSES.get(edition.id)
+    if cached is None or cached[0] != edition.version:
+        table = dict(edition.clauses)
+        table.setdefault("reference", edition.reference or edition.title)
+        for section in ("application_window", "screening_window"):
+            window = getattr(edition, section, None)
+            if window is not None and getattr(window, "clause", None):
+                table.setdefault(section, window.clause)
+        if edition.quota is not None:
+            table.setdefault("quota", edition.quota.clause)
+        cached = (edition.version, MappingProxyType(table))
+        _CLAUSES[edition.id] = cached
+    return cached[1]
+
+
+_CLAUSES: dict[str, tuple[str, Mapping[str, str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -103,6 +140,8 @@ class Outcome:
 
 class Refusal(Exception):
     """A trigger refused by a rule; `str()` is the one line shown to the user."""
+
+    audited: bool = False  # True once its audit record is written (the handlers check it)
 
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(rule, message)
@@ -268,8 +307,14 @@ class OnlyOwnProvinceReviews(Rule):
 
     def decide(self, facts: TransitionFacts) -> Outcome:
         actor, app = facts.actor, facts.application
+        if actor.role is Role.PROVINCE and app.group is not None:
+            return self.reject(
+                f"中央管理企业由所在企业集团推荐: application {app.id} belongs to group:"
+                f"{app.group}, which reviews and recommends it within its own quota; "
+                f"{actor} may not{facts.cite('route')}"
+            )
         if actor.role is Role.PROVINCE:
-            if app.province is not None and actor.scope == app.province:
+            if app.province is not None and actor.region == app.province:
                 return self.accept()
             own = f"province:{app.province}" if app.province else "no province"
         elif actor.role is Role.GROUP:
@@ -282,6 +327,71 @@ class OnlyOwnProvinceReviews(Rule):
             f"非本地区（单位）申报: {actor} may not review application {app.id}, "
             f"which belongs to {own}"
         )
+
+
+class RequireReviewingDepartment(Rule):
+    """A province reviews through the department(s) the edition names; where there are two,
+    each acts under its own name (`province:广东/commerce`, `province:广东/industry`).
+
+    Clause: 商办服贸函〔2021〕360号 附件1 七 and 附件2 推荐意见 (省级商务主管部门 and
+    省级工业和信息化主管部门 each give an opinion under its own seal); 工信厅规函〔2026〕238号 三（二）
+    (the 工业和信息化主管部门 alone); 中投促函[2023]84号 (the 商务主管部门).
+    """
+
+    TRIGGERS = _triggers_where(lambda spec: spec.roles == frozenset({Role.PROVINCE, Role.GROUP}))
+
+    def decide(self, facts: TransitionFacts) -> Outcome:
+        from states.actors import DEPARTMENTS
+
+        actor, departments = facts.actor, facts.departments
+        if actor.role is not Role.PROVINCE or not departments:
+            return self.accept()
+        names = "、".join(DEPARTMENTS[d] for d in departments)
+        if actor.department is None:
+            if len(departments) > 1:
+                forms = " or ".join(f"province:{actor.region}/{d}" for d in departments)
+                return self.reject(
+                    f"须注明审核部门: {facts.application.edition_id} is reviewed by {names}, "
+                    f"each under its own seal; act as {forms}{facts.cite('route')}"
+                )
+            return self.accept()
+        if actor.department not in departments:
+            return self.reject(
+                f"非本批次审核部门: {facts.application.edition_id} is reviewed by {names} alone, "
+                f"not by {DEPARTMENTS.get(actor.department, actor.department)}"
+                f"{facts.cite('route')}"
+            )
+        return self.accept()
+
+
+class RecommendOncePerDepartment(Rule):
+    """Each reviewing department gives its recommendation once per submission.
+
+    Clause: 商办服贸函〔2021〕360号 附件2 推荐意见 (one opinion per department, under its seal).
+    """
+
+    TRIGGERS = frozenset({"recommend"})
+
+    def decide(self, facts: TransitionFacts) -> Outcome:
+        dept = facts.actor.department
+        if facts.actor.role is Role.PROVINCE and dept is not None and dept in facts.opinions:
+            from states.actors import DEPARTMENTS
+
+            return self.reject(
+                f"已出具推荐意见: {DEPARTMENTS.get(dept, dept)} of {facts.actor.region} already "
+                f"recommended application {facts.application.id}; waiting for the other department"
+            )
+        return self.accept()
+
+
+def awaits_other_department(facts: TransitionFacts) -> tuple[str, ...]:
+    """The departments still to recommend after this one (empty: the recommendation takes effect)."""
+    if facts.trigger != "recommend" or facts.actor.role is not Role.PROVINCE:
+        return ()
+    if facts.actor.department is None or len(facts.departments) < 2:
+        return ()  # the edition's single department (RequireReviewingDepartment checked it)
+    done = set(facts.opinions) | {facts.actor.department}
+    return tuple(d for d in facts.departments if d not in done)
 
 
 # ---------------------------------------------------------------------------------------------

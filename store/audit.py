@@ -5,6 +5,11 @@ the application row keeps the count and the head hash, so that deleting, reorder
 record, or dropping the last one, is detected by `verify`. Operators' acts (calendar import,
 contacts, notify send) form one more chain of the same kind (`append_operator`), its count and head
 kept in `audit_chain`.
+
+`verify` also replays each application's accepted triggers through the lifecycle machine and
+compares the state reached with the row's, and checks every chain against the anchor log (below):
+the heads recorded outside the rows they protect, so that a chain rewritten with its head moved,
+a last record dropped with the head moved back, or a wiped chain are named too.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from store.models import Application, AuditAnchor, AuditChain, AuditRecord, OperatorRecord
@@ -157,6 +162,7 @@ def append(session: Session, app: Application, **fields: Any) -> AuditRecord:
     app.audit_count = rec.seq
     app.audit_head = rec.hash
     session.add(rec)
+    _touch(session, app.id)
     return rec
 
 
@@ -201,6 +207,7 @@ def append_operator(
     chain.audit_count = rec.seq
     chain.audit_head = rec.hash
     session.add(rec)
+    _touch(session, OPERATORS)
     return rec
 
 
@@ -224,6 +231,258 @@ def history(session: Session, application_id: int) -> list[AuditRecord]:
         .order_by(AuditRecord.seq)
     )
     return list(session.scalars(stmt))
+
+
+# -- the anchor log ------------------------------------------------------------------------------
+#
+# Heads kept in the rows they protect can be moved with the rows. Every transaction that appends
+# audit records therefore also appends one anchor entry, just before it commits: the (chain, count,
+# head) triples of the chains it changed, hashed together with the previous entry's digest. The
+# last digest thus commits to every head in the database (the entries folded in order give them
+# all), while each transaction pays only for the chains it touched. `checkpoint` hands the last
+# (sequence, digest) to an auditor; `verify(against=...)` checks the log still reproduces it and
+# that every chain still reproduces each head the anchors recorded.
+
+_TOUCHED = "shenbao_audit_touched"
+ANCHOR_LOCK = "shenbao:audit_anchor"
+ANCHOR_LOG = "anchor log"
+_CHUNK = 500
+
+
+def _touch(session: Session, chain: int | str) -> None:
+    """Note a chain changed in this transaction: an application id, or OPERATORS."""
+    session.info.setdefault(_TOUCHED, set()).add(chain)
+
+
+def _touched_by_insert(state: Any) -> None:
+    """Core inserts of audit rows (the transition engine's batches) are noted as ORM appends are."""
+    table = getattr(state.statement, "table", None)
+    if table is AuditRecord.__table__:
+        key = "application_id"
+    elif table is OperatorRecord.__table__:
+        key = None
+    else:
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list | tuple) else [params] if params else []
+    if key is None:
+        _touch(state.session, OPERATORS)
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    for row in rows:
+        if isinstance(row, Mapping) and row.get(key) is not None:
+            _touch(state.session, int(row[key]))
+    for col, value in values.items():  # insert().values(application_id=...)
+        if getattr(col, "key", col) == key and getattr(value, "value", None) is not None:
+            _touch(state.session, int(value.value))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The anchor log's position an auditor keeps: entry `seq` and its digest."""
+
+    seq: int
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.digest}"
+
+    @classmethod
+    def parse(cls, text: str, field: str = "--against") -> Checkpoint:
+        seq, sep, digest = text.strip().partition(":")
+        digest = digest.lower()
+        if (
+            not sep
+            or not seq.isdigit()
+            or int(seq) < 1
+            or len(digest) != 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise ValueError(
+                f"{field}: '{text}' is not a checkpoint (SEQ:DIGEST, a positive sequence and 64 "
+                "hex digits, as `shenbao audit checkpoint` prints)"
+            )
+        return cls(int(seq), digest)
+
+
+def anchor(session: Session, chains: set[int | str], now: datetime | None = None) -> int | None:
+    """Append the anchor entry of `chains` (their current heads); its sequence, None if no head.
+
+    Called by the commit hook; callers never need it. On PostgreSQL concurrent anchors are
+    serialised by a transaction-scoped advisory lock taken after every other write of the
+    transaction, so the lock is held only for the two statements below.
+    """
+    app_ids = sorted(c for c in chains if isinstance(c, int))
+    heads: list[list[Any]] = []
+    for i in range(0, len(app_ids), _CHUNK):
+        stmt = select(Application.id, Application.audit_count, Application.audit_head).where(
+            Application.id.in_(app_ids[i : i + _CHUNK])
+        )
+        heads += [[application_chain(a), c, h] for a, c, h in session.execute(stmt) if c]
+    if OPERATORS in chains:
+        row = session.execute(
+            select(AuditChain.audit_count, AuditChain.audit_head).where(
+                AuditChain.name == OPERATORS
+            )
+        ).first()
+        if row is not None and row[0]:
+            heads.append([OPERATORS, row[0], row[1]])
+    if not heads:
+        return None
+    heads.sort()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": ANCHOR_LOCK}
+        )
+    last = session.execute(
+        select(AuditAnchor.id, AuditAnchor.digest).order_by(AuditAnchor.id.desc()).limit(1)
+    ).first()
+    entry: dict[str, Any] = {
+        "id": (last[0] if last else 0) + 1,
+        "prev_digest": last[1] if last else GENESIS,
+        "heads": heads,
+        "recorded_at": (now or datetime.now(UTC)).astimezone(UTC),
+    }
+    entry["digest"] = anchor_digest(entry)
+    session.execute(insert(AuditAnchor.__table__), [entry])
+    return int(entry["id"])
+
+
+@event.listens_for(Session, "before_commit")
+def _anchor_before_commit(session: Session) -> None:
+    if not session.info.get(_TOUCHED):
+        return
+    session.flush()  # the heads of this transaction are in the rows before they are anchored
+    chains = session.info.pop(_TOUCHED, set())
+    if chains:
+        anchor(session, chains)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_touched(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    """The last anchor entry, as an auditor keeps it (sequence 0 when nothing was anchored)."""
+    last = session.execute(
+        select(AuditAnchor.id, AuditAnchor.digest).order_by(AuditAnchor.id.desc()).limit(1)
+    ).first()
+    return Checkpoint(int(last[0]), str(last[1])) if last else Checkpoint(0, GENESIS)
+
+
+def anchor_time(session: Session, seq: int) -> datetime | None:
+    """When anchor entry `seq` was recorded."""
+    return session.scalar(select(AuditAnchor.recorded_at).where(AuditAnchor.id == seq))
+
+
+@dataclass
+class _Anchored:
+    """What the anchor log says: every anchored (count -> head, entry) per chain, and the last."""
+
+    points: dict[str, dict[int, tuple[str, int]]]
+    final: dict[str, tuple[int, str, int]]
+    breaks: list[Break]
+
+
+def _read_anchors(session: Session, against: Checkpoint | None, batch: int = 5000) -> _Anchored:
+    points: dict[str, dict[int, tuple[str, int]]] = {}
+    final: dict[str, tuple[int, str, int]] = {}
+    breaks: list[Break] = []
+    prev_id, prev_digest = 0, GENESIS
+    reproduced = False
+    stmt = select(AuditAnchor).order_by(AuditAnchor.id).execution_options(yield_per=batch)
+    for entry in session.scalars(stmt):
+        if entry.id != prev_id + 1:
+            breaks.append(
+                Break(None, entry.id, entry.id, f"expected entry {prev_id + 1}", ANCHOR_LOG)
+            )
+        if entry.prev_digest != prev_digest:
+            breaks.append(Break(None, entry.id, entry.id, "prev_digest does not match", ANCHOR_LOG))
+        if anchor_digest(entry) != entry.digest:
+            breaks.append(
+                Break(None, entry.id, entry.id, "content does not match its digest", ANCHOR_LOG)
+            )
+        for chain, count, head in entry.heads:
+            points.setdefault(chain, {})[int(count)] = (str(head), entry.id)
+            final[chain] = (int(count), str(head), entry.id)
+        if against is not None and entry.id == against.seq:
+            reproduced = True
+            if entry.digest != against.digest or anchor_digest(entry) != against.digest:
+                breaks.append(
+                    Break(
+                        None,
+                        entry.id,
+                        entry.id,
+                        f"does not reproduce checkpoint {against}: its digest is "
+                        f"{anchor_digest(entry)[:12]}, the checkpoint says {against.digest[:12]}; "
+                        f"the log up to entry {against.seq} was rewritten",
+                        ANCHOR_LOG,
+                    )
+                )
+        prev_id, prev_digest = entry.id, entry.digest
+    if against is not None and not reproduced:
+        breaks.append(
+            Break(
+                None,
+                None,
+                None,
+                f"ends at entry {prev_id}, before checkpoint {against.seq}: entries were removed",
+                ANCHOR_LOG,
+            )
+        )
+    return _Anchored(points, final, breaks)
+
+
+def _against_anchors(
+    chain: str,
+    application_id: int | None,
+    anchored: _Anchored,
+    hashes: Mapping[int, tuple[int, str]],
+    count: int,
+) -> Iterator[Break]:
+    """Compare one chain's records (seq -> (record id, hash) at anchored points) and its length
+    with what the anchors recorded."""
+    for at_count, (head, entry) in sorted(anchored.points.get(chain, {}).items()):
+        got = hashes.get(at_count)
+        if got is None:
+            continue  # missing records are reported below, by count
+        if got[1] != head:
+            yield Break(
+                application_id,
+                at_count,
+                got[0],
+                f"hash {got[1][:12]} differs from the head {head[:12]} anchored in entry {entry}: "
+                "the chain was rewritten",
+                chain,
+            )
+            return
+    final = anchored.final.get(chain)
+    if final is None:
+        if count:
+            yield Break(application_id, None, None, f"{count} records were never anchored", chain)
+        return
+    want, head, entry = final
+    if count < want:
+        what = "the chain was wiped" if count == 0 else "records were removed"
+        yield Break(
+            application_id,
+            None,
+            None,
+            f"anchor entry {entry} records {want} records ending {head[:12]}, "
+            f"the log has {count}: {what}",
+            chain,
+        )
+    elif count > want:
+        yield Break(
+            application_id,
+            None,
+            None,
+            f"the log has {count} records, anchors record {want}: "
+            f"{count - want} records were added outside the system",
+            chain,
+        )
 
 
 @dataclass(frozen=True)
@@ -271,8 +530,11 @@ def _replay_step(state: str, rec: AuditRecord) -> tuple[str, str | None]:
     return after, None
 
 
-def verify_applications(session: Session, batch: int = 5000) -> Iterator[Break]:
-    """Recompute every application's chain and replay its log against the application row."""
+def verify_applications(
+    session: Session, batch: int = 5000, anchored: _Anchored | None = None
+) -> Iterator[Break]:
+    """Recompute every application's chain and replay its log against the application row; with
+    `anchored`, compare each chain with the heads the anchor log recorded."""
     from states.lifecycle import INITIAL_STATE
 
     initial = str(INITIAL_STATE.value)
@@ -285,6 +547,8 @@ def verify_applications(session: Session, batch: int = 5000) -> Iterator[Break]:
         )
     }
     seen: dict[int, tuple[int, str, str]] = {}
+    at_points: dict[int, dict[int, tuple[int, str]]] = {}
+    points = anchored.points if anchored is not None else {}
     stmt = (
         select(AuditRecord)
         .order_by(AuditRecord.application_id, AuditRecord.seq)
@@ -304,6 +568,8 @@ def verify_applications(session: Session, batch: int = 5000) -> Iterator[Break]:
         if problem is not None:
             yield Break(rec.application_id, rec.seq, rec.id, problem)
         seen[rec.application_id] = (rec.seq, rec.hash, state)
+        if rec.seq in points.get(application_chain(rec.application_id), ()):
+            at_points.setdefault(rec.application_id, {})[rec.seq] = (rec.id, rec.hash)
     for app_id, (count, head, status) in rows.items():
         got_count, got_head, replayed = seen.get(app_id, (0, "", initial))
         if got_count != count or (count and got_head != head):
@@ -321,13 +587,25 @@ def verify_applications(session: Session, batch: int = 5000) -> Iterator[Break]:
                 None,
                 f"application says state {status}, its log replays to {replayed}",
             )
+    if anchored is None:
+        return
+    ids = set(seen) | {
+        int(c.partition(":")[2]) for c in anchored.final if c.startswith("application:")
+    }
+    for app_id in sorted(ids):
+        got_count = seen[app_id][0] if app_id in seen else 0
+        yield from _against_anchors(
+            application_chain(app_id), app_id, anchored, at_points.get(app_id, {}), got_count
+        )
 
 
-def verify_operators(session: Session) -> Iterator[Break]:
-    """Recompute the operators' chain and compare it with its count and head."""
+def verify_operators(session: Session, anchored: _Anchored | None = None) -> Iterator[Break]:
+    """Recompute the operators' chain and compare it with its count and head (and its anchors)."""
     chain = session.get(AuditChain, OPERATORS)
     count, head = (chain.audit_count, chain.audit_head) if chain else (0, "")
     got_count, prev = 0, GENESIS
+    points = anchored.points.get(OPERATORS, {}) if anchored is not None else {}
+    at_points: dict[int, tuple[int, str]] = {}
     stmt = select(OperatorRecord).order_by(OperatorRecord.seq)
     for rec in session.scalars(stmt):
         if rec.seq != got_count + 1:
@@ -337,6 +615,8 @@ def verify_operators(session: Session) -> Iterator[Break]:
         if operator_hash(rec.prev_hash, rec) != rec.hash:
             yield Break(None, rec.seq, rec.id, "content does not match its hash", OPERATORS)
         got_count, prev = rec.seq, rec.hash
+        if rec.seq in points:
+            at_points[rec.seq] = (rec.id, rec.hash)
     got_head = prev if got_count else ""
     if got_count != count or (count and got_head != head):
         yield Break(
@@ -347,12 +627,28 @@ def verify_operators(session: Session) -> Iterator[Break]:
             f"log has {got_count} ending {got_head[:12]}",
             OPERATORS,
         )
+    if anchored is not None:
+        yield from _against_anchors(OPERATORS, None, anchored, at_points, got_count)
 
 
-def verify(session: Session, batch: int = 5000) -> Iterator[Break]:
-    """Recompute every chain; yield each break found (the first is the one to report)."""
-    yield from verify_applications(session, batch)
-    yield from verify_operators(session)
+def verify(
+    session: Session,
+    batch: int = 5000,
+    *,
+    against: Checkpoint | None = None,
+    anchors: bool = True,
+) -> Iterator[Break]:
+    """Recompute every chain and the anchor log; yield each break found.
+
+    Each application's log is replayed against its row (state, count, head); each chain is
+    compared with every head the anchor log recorded for it; with `against`, the anchor log must
+    still reproduce that checkpoint.
+    """
+    anchored = _read_anchors(session, against, batch) if anchors or against else None
+    if anchored is not None:
+        yield from anchored.breaks
+    yield from verify_applications(session, batch, anchored)
+    yield from verify_operators(session, anchored)
 
 
 def replay_state(records: list[AuditRecord], initial: str = "draft") -> str:
@@ -388,6 +684,9 @@ for _model in APPEND_ONLY:
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk(state: Any) -> None:
+    if state.is_insert:
+        _touched_by_insert(state)
+        return
     if not (state.is_update or state.is_delete):
         return
     tables = {m.__table__ for m in APPEND_ONLY}
@@ -403,6 +702,8 @@ __all__ = [
     "Break",
     "append",
     "append_operator",
+    "Checkpoint",
+    "checkpoint",
     "history",
     "operator_history",
     "replay_state",

@@ -317,17 +317,9 @@ def _role_refusal(actor: Actor, action: str, allowed: str) -> str:
     )
 
 
-# The title (称号) each program confers, as its notices name it.
-TITLE_NAMES = {
-    "liangrong": "信息技术外包和制造业融合发展重点企业",
-    "cciip": "服务外包领军企业",
-    "szzx": "制造业数字化转型促进中心",
-}
-
-
 def title_name(edition: Edition) -> str:
     """The name of the title an edition confers (e.g. 信息技术外包和制造业融合发展重点企业)."""
-    return TITLE_NAMES.get(edition.program, edition.title)
+    return edition.title_name or edition.title
 
 
 def _term_label(first: int, last: int | None) -> str:
@@ -369,7 +361,9 @@ class Review:
                 yield tx
         except _Refused as refused:
             self._record_refusal(refused, now)
-            raise Refusal(refused.rule, refused.message) from None
+            refusal = Refusal(refused.rule, refused.message)
+            refusal.audited = True
+            raise refusal from None
         except Conflict:
             self.lifecycle.audit_conflicts(tx.requests if tx is not None else (), now)
             raise

@@ -6,7 +6,7 @@ together or not at all. A refused trigger commits only its audit record and rais
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ class Lifecycle:
         application_window: Window | None = None,
         screening_window: Window | None = None,
         settings: dict[str, Any] | None = None,
+        after: Callable[[Session, Campaign], None] | None = None,
     ) -> Campaign:
         require_aware(now, "--now")
         if actor.role not in (Role.MINISTRY, Role.SYSTEM):
@@ -86,6 +87,8 @@ class Lifecycle:
             )
             s.add(campaign)
             s.flush()
+            if after is not None:
+                after(s, campaign)
             return campaign
 
     def campaign_for(self, s: Session, edition_id: str, year: int | None = None) -> Campaign:
@@ -111,12 +114,17 @@ class Lifecycle:
         province: str | None,
         category: str | None,
         now: datetime,
-        consortium: bool = False,
         group: str | None = None,
         email: str | None = None,
         form: Mapping[str, Any] | None = None,
         year: int | None = None,
+        actor: Actor | None = None,
+        after: Callable[[Session, Application], None] | None = None,
     ) -> int:
+        """Create a draft; a consortium is what the form says (its members), nothing else.
+
+        A second application of one organisation to one campaign is refused, naming the first.
+        """
         require_aware(now, "--now")
         edition = load_edition(edition_id)
         uscc = uscc.strip().upper()
@@ -135,13 +143,29 @@ class Lifecycle:
                 f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
             )
         edition.category(category)
+        consortium = consortium_of(form)
         # the quota rules refuse combinations the edition does not know (consortium, group route)
         edition.quota_limits(province=short, group=group, category=category, consortium=consortium)
+        actor = actor or Actor(Role.ENTERPRISE, uscc)
         if email is not None:
             _check_email(email)
         _check_form_owner(form, uscc)
         with self.db.transaction() as s:
             campaign = self.campaign_for(s, edition.id, year)
+            self.db.advisory_lock(s, f"apply:{campaign.id}:{uscc}")
+            first = s.scalar(
+                select(Application.id)
+                .where(Application.campaign_id == campaign.id, Application.uscc == uscc)
+                .order_by(Application.id)
+                .limit(1)
+            )
+            if first is not None:
+                raise Refusal(
+                    "OneApplicationPerOrganisation",
+                    f"重复申报: {uscc} already applied to campaign {campaign.id} "
+                    f"({edition.id} {campaign.year}) as application {first}; one application "
+                    f"per organisation per campaign ({edition.clause('route')})",
+                )
             org = s.scalar(select(Organisation).where(Organisation.uscc == uscc))
             if org is None:
                 org = Organisation(
@@ -178,6 +202,24 @@ class Lifecycle:
                         saved_by=f"enterprise:{uscc}",
                     )
                 )
+            audit.append(
+                s,
+                app,
+                trigger="create",
+                from_state=State.DRAFT.value,
+                to_state=State.DRAFT.value,
+                accepted=True,
+                actor_role=actor.role.value,
+                actor_scope=actor.scope,
+                reason=None,
+                rule="Created",
+                message=f"created: application {app.id} of {uscc} to {edition.id} "
+                f"{campaign.year} by {actor}",
+                at=now,
+                details={"consortium": consortium, "form_version": app.form_version},
+            )
+            if after is not None:
+                after(s, app)
             return app.id
 
     def save_form(
@@ -194,9 +236,16 @@ class Lifecycle:
                     f"不可修改: application {app_id} is {app.status}; only drafts are edited",
                 )
             _check_form_owner(form, app.uscc)
+            edition = load_edition(app.campaign.edition_id)
+            app.consortium = consortium_of(form)
+            edition.quota_limits(
+                province=app.province,
+                group=app.group_name,
+                category=app.category,
+                consortium=app.consortium,
+            )
             app.form_version += 1
             app.form = dict(form)
-            edition = load_edition(app.campaign.edition_id)
             app.form_check = formcheck.compute(edition, app.category, form, app.form_version)
             app.updated_at = now
             s.add(
@@ -240,7 +289,9 @@ class Lifecycle:
         request = Request(app_id, trigger, actor, reason, details or {}, extra or {})
         (result,) = self.trigger_many([request], now=now)
         if not result.accepted:
-            raise result.refusal()
+            refusal = result.refusal()
+            refusal.audited = True  # recorded by the engine in the same transaction
+            raise refusal
         return result
 
     def trigger_many(self, requests: Sequence[Request], *, now: datetime) -> list[Result]:
@@ -305,6 +356,13 @@ class Lifecycle:
                 State(state)
                 stmt = stmt.where(Application.status == state)
             return list(s.execute(stmt.order_by(Application.id)).tuples())
+
+
+def consortium_of(form: Mapping[str, Any] | None) -> bool:
+    """A consortium application is one whose form lists consortium members (联合体成员单位)."""
+    section = (form or {}).get("consortium")
+    members = section.get("members") if isinstance(section, Mapping) else None
+    return bool(members)
 
 
 def _check_uscc(uscc: str) -> None:

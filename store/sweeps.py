@@ -34,7 +34,7 @@ from store.events import (
 from store.models import Application, Campaign, OutboxMessage
 from store.outbox import insert_rows, outbox_row
 from store.service import Lifecycle
-from store.transitions import QUOTA_STATES, Request, windows_of
+from store.transitions import QUOTA_STATES, windows_of
 
 BATCH = int(os.environ.get("SHENBAO_SWEEP_BATCH", "500"))
 # States in which a reminder still makes sense, per reminder kind.
@@ -106,10 +106,11 @@ class Sweeper:
             return 0
         ids = self._ids(campaign.id, (State.DRAFT.value,))
         done = 0
+        from services import handlers
+
         for i in range(0, len(ids), BATCH):
-            requests = [Request(app_id, "lapse", SYSTEM) for app_id in ids[i : i + BATCH]]
-            results = self.lifecycle.trigger_many(requests, now=now)
-            done += sum(r.accepted for r in results)
+            batch = handlers.lapse(self.db, SYSTEM, ids[i : i + BATCH], now=now)
+            done += len(batch.accepted)
         return done
 
     def remind_to_submit(self, campaign: Campaign, edition: Edition, now: datetime) -> int:
@@ -329,7 +330,9 @@ class Sweeper:
         if not ended or not waiting:
             return 0
         try:
-            outcome = self._review().close_notice(campaign.id, actor=SYSTEM, now=now)
+            from services import handlers
+
+            outcome = handlers.close_notice_of(self.db, SYSTEM, campaign.id, now=now)
         except (Refusal, ValueError, LookupError, RuntimeError) as exc:
             report.problems.append(f"campaign {campaign.id}: {exc}")
             return 0
@@ -349,7 +352,9 @@ class Sweeper:
         if not due:
             return 0
         try:
-            return len(self._review().open_recertification(actor=SYSTEM, now=now))
+            from services import handlers
+
+            return len(handlers.open_recertification(self.db, SYSTEM, now=now))
         except (Refusal, ValueError, LookupError, RuntimeError) as exc:
             report.problems.append(f"recertification: {exc}")
             return 0

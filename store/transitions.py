@@ -20,11 +20,19 @@ from sqlalchemy.orm import Session
 
 from deadlines import Window
 from programs.editions import Edition, QuotaLimit, load_edition
-from states.actors import Actor
+from states.actors import DEPARTMENTS, Actor
 from states.lifecycle import State
 from states.machine import fire
 from states.policy import evaluate
-from states.rules import ApplicationFacts, Outcome, QuotaUsage, Refusal, TransitionFacts
+from states.rules import (
+    ApplicationFacts,
+    Outcome,
+    QuotaUsage,
+    Refusal,
+    TransitionFacts,
+    awaits_other_department,
+    edition_clauses,
+)
 from store import audit, formcheck
 from store.events import outbox_rows_for
 from store.models import Application, AuditRecord, Campaign
@@ -140,6 +148,15 @@ class TransitionEngine:
         usage = self._quota_counts(
             s, [snaps[r.app_id] for r in requests if r.trigger == "recommend"]
         )
+        opinions = self._opinions(
+            s,
+            [
+                r.app_id
+                for r in requests
+                if r.trigger == "recommend"
+                and len(editions[snaps[r.app_id].campaign_id].reviewing_departments) > 1
+            ],
+        )
         results: list[Result] = []
         audit_rows: list[dict[str, Any]] = []
         outbox: list[dict[str, Any]] = []
@@ -174,19 +191,40 @@ class TransitionEngine:
                     edition, snap.category, snap.form, snap.form_version, snap.form_check
                 )
                 info["eligibility"] = check["eligibility"]
-            outcome = self._decide(r, snap, edition, now, app_w, scr_w, quotas, form_errors)
+            facts = self._facts(
+                r, snap, edition, now, app_w, scr_w, quotas, form_errors,
+                tuple(sorted(opinions.get(snap.id, ()))),
+            )  # fmt: skip
+            outcome = evaluate(facts)
             from_state = snap.status
             to_state: str | None = None
-            if outcome.accepted:
+            trigger = r.trigger
+            waiting = awaits_other_department(facts) if outcome.accepted else ()
+            if waiting:  # one department's opinion: recorded, no move, no quota slot yet
+                trigger = "opinion:recommend"
+                to_state = from_state
+                dept = r.actor.department or ""
+                opinions.setdefault(snap.id, set()).add(dept)
+                outcome = Outcome(
+                    True,
+                    "AwaitOtherDepartment",
+                    f"推荐意见已记录: {DEPARTMENTS.get(dept, dept)} of {r.actor.region} "
+                    f"recommended application {snap.id}; it takes effect once "
+                    f"{'、'.join(DEPARTMENTS[d] for d in waiting)} recommends too",
+                )
+                info["opinions"] = sorted(opinions[snap.id])
+            elif outcome.accepted:
                 to_state = State(fire(snap, r.trigger)).value
                 snap.status = to_state
-                for limit in limits:
-                    usage[_usage_key(snap, limit)] += 1
+                if limits:  # one recommendation holds one slot, whatever limits it counts in
+                    usage[_usage_key(snap)] += 1
+            if r.trigger == "recommend" and opinions.get(snap.id) and not waiting:
+                info["opinions"] = sorted({*opinions[snap.id], r.actor.department or ""})
             row = audit.new_row(
                 application_id=snap.id,
                 seq=snap.audit_count + 1,
                 prev_hash=snap.audit_head,
-                trigger=r.trigger,
+                trigger=trigger,
                 from_state=from_state,
                 to_state=to_state,
                 accepted=outcome.accepted,
@@ -203,12 +241,12 @@ class TransitionEngine:
             snap.version += 1
             snap.changed = True
             audit_rows.append(row)
-            if outcome.accepted:
+            if outcome.accepted and not waiting:
                 outbox.extend(outbox_rows_for(snap, edition, row, now, app_w))
             results.append(
                 Result(
                     snap.id,
-                    r.trigger,
+                    trigger,
                     from_state,
                     to_state,
                     outcome.accepted,
@@ -289,7 +327,28 @@ class TransitionEngine:
                 counts[(campaign_id, province, group, category, bool(consortium))] += n
         return counts
 
-    def _decide(
+    def _opinions(self, s: Session, ids: list[int]) -> dict[int, set[str]]:
+        """Departments that recommended each application since its last submission."""
+        out: dict[int, set[str]] = {}
+        t = AuditRecord.__table__
+        for i in range(0, len(ids), CHUNK):
+            stmt = (
+                select(t.c.application_id, t.c.trigger, t.c.actor_scope)
+                .where(
+                    t.c.application_id.in_(ids[i : i + CHUNK]),
+                    t.c.accepted.is_(True),
+                    t.c.trigger.in_(("submit", "opinion:recommend")),
+                )
+                .order_by(t.c.application_id, t.c.seq)
+            )
+            for app_id, trigger, scope in s.execute(stmt):
+                if trigger == "submit":
+                    out[app_id] = set()
+                else:
+                    out.setdefault(app_id, set()).add((scope or "").partition("/")[2])
+        return out
+
+    def _facts(
         self,
         r: Request,
         snap: _Snapshot,
@@ -299,8 +358,9 @@ class TransitionEngine:
         scr_w: Window | None,
         quotas: tuple[QuotaUsage, ...],
         form_errors: tuple[str, ...],
-    ) -> Outcome:
-        facts = TransitionFacts(
+        opinions: tuple[str, ...] = (),
+    ) -> TransitionFacts:
+        return TransitionFacts(
             trigger=r.trigger,
             actor=r.actor,
             now=now,
@@ -320,8 +380,10 @@ class TransitionEngine:
             quotas=quotas,
             form_errors=form_errors,
             extra=r.extra,
+            clauses=edition_clauses(edition),
+            departments=edition.reviewing_departments,
+            opinions=opinions,
         )
-        return evaluate(facts)
 
     def _write(
         self,
@@ -371,7 +433,8 @@ class TransitionEngine:
         s.expire_all()
 
 
-def _usage_key(snap: _Snapshot, limit: QuotaLimit) -> tuple[Any, ...]:
+def _usage_key(snap: _Snapshot) -> tuple[Any, ...]:
+    """The count a recommendation adds to: each limit then sums the keys it covers."""
     return (snap.campaign_id, *_scope_key(snap), snap.category, snap.consortium)
 
 

@@ -93,12 +93,26 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def valid_form(
-    edition_id: str, kind: str, org: str | None = None, name: str | None = None
+    edition_id: str,
+    kind: str,
+    org: str | None = None,
+    name: str | None = None,
+    *,
+    consortium: bool | None = None,
 ) -> dict[str, Any]:
-    """A form that passes validation (the shipped example), for `org` when given."""
+    """A form that passes validation (the shipped example), for `org` when given.
+
+    `consortium=False` drops the example's consortium members (and their agreement): the
+    application is then a plain one, since a consortium is what the form says.
+    """
     from programs.forms import example_form
 
     form = example_form(edition_id, kind)
+    if consortium is False:
+        form.pop("consortium", None)
+        form.get("attachments", {}).pop("consortium_agreement", None)
+    elif consortium and not form.get("consortium"):
+        raise ValueError(f"{edition_id}/{kind}: the example form lists no consortium members")
     if org is not None:
         form["basic"]["uscc"] = org
     if name is not None:

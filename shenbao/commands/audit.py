@@ -106,16 +106,58 @@ def operators(
         print(line)
 
 
+MAX_LINES = 200
+
+
 @app.command("verify")
-def verify() -> None:
-    """Recompute every chain; exit 0 when intact, 1 naming each broken record or application."""
+def verify(
+    against: str | None = typer.Option(
+        None,
+        "--against",
+        metavar="CHECKPOINT",
+        help="a checkpoint kept from `audit checkpoint` (SEQ:DIGEST) the anchor log must reproduce",
+    ),
+) -> None:
+    """Recompute every chain, replay every application's log against its row, and check the
+    anchor log (against CHECKPOINT when given); exit 0 when intact, 1 naming each break."""
+    with refusals():
+        checkpoint = audit.Checkpoint.parse(against) if against is not None else None
+    db = database()
+    with db.sessions() as s:
+        breaks = list(audit.verify(s, against=checkpoint))
+        if breaks:
+            for b in breaks[:MAX_LINES]:
+                print(str(b))
+            if len(breaks) > MAX_LINES:
+                print(f"... and {len(breaks) - MAX_LINES} more breaks")
+            raise typer.Exit(1)
+        count = s.query(AuditRecord).count()
+        ops = s.query(OperatorRecord).count()
+        last = audit.checkpoint(s)
+    line = f"audit trail intact: {count} records verified, {ops} operator records"
+    line += f", anchored up to entry {last.seq}"
+    if checkpoint is not None:
+        line += f"; checkpoint {checkpoint.seq} reproduced"
+    print(line)
+
+
+@app.command("checkpoint")
+def checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print the anchor log's last entry and digest (SEQ:DIGEST) for an auditor to keep; later,
+    `audit verify --against SEQ:DIGEST` proves nothing anchored up to it was changed. Verifies
+    first: a checkpoint of a broken trail is refused (exit 1, naming each break)."""
     db = database()
     with db.sessions() as s:
         breaks = list(audit.verify(s))
         if breaks:
-            for b in breaks:
+            for b in breaks[:MAX_LINES]:
                 print(str(b))
             raise typer.Exit(1)
-        count = s.query(AuditRecord).count()
-        ops = s.query(OperatorRecord).count()
-    print(f"audit trail intact: {count} records verified, {ops} operator records")
+        cp = audit.checkpoint(s)
+        at = audit.anchor_time(s, cp.seq)
+    if as_json:
+        body = {"checkpoint": str(cp), "seq": cp.seq, "digest": cp.digest}
+        body["recorded_at"] = format_instant(at) if at else None
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    print(str(cp))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import typer
 
 from deadlines import calendar as cal
 from deadlines.timeutil import parse_date
+from shenbao.commands.common import NOW, acting, as_option, db, now_at
 from shenbao.errors import fail, refusals
 
 app = typer.Typer(help="The official working-day calendar (State Council holiday notices).")
@@ -99,25 +98,13 @@ def show(year: str = typer.Argument(..., help="notice year, e.g. 2027")) -> None
 def import_notice(
     file: Path = typer.Argument(..., help="a YYYY.toml file in the calendar data format"),
     replace: bool = typer.Option(False, "--replace", help="replace an installed file of that year"),
+    actor: str | None = as_option("calendar.import"),
+    now: str | None = NOW,
 ) -> None:
-    """Validate a notice file, then install it where the loader finds it."""
-    target_dir = Path(os.environ.get(cal.CALENDAR_DIR_ENV) or cal.DATA_DIR)
+    """Validate a notice file, then install it where the loader finds it (audited)."""
+    who = acting("calendar.import", actor)
+    from services import handlers
+
     with refusals():
-        if not file.is_file():
-            raise ValueError(f"FILE: {file} does not exist")
-        notice = cal.parse_notice(file)
-        existing = cal.load_notices(cal.calendar_dirs())
-        if notice.year in existing and not replace:
-            raise ValueError(
-                f"FILE: a schedule for {notice.year} is already installed "
-                f"({existing[notice.year].path}); pass --replace to replace it"
-            )
-        existing[notice.year] = notice
-        cal.Calendar(existing)  # cross-file checks: no day both off and working
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{notice.year}.toml"
-        tmp = target.with_suffix(".toml.tmp")
-        shutil.copyfile(file, tmp)
-        tmp.replace(target)
-        cal.reset_cache()
-    print(f"installed {notice.year} ({notice.document_number}) at {target}")
+        done = handlers.import_calendar(db(), who, file, now=now_at(now), replace=replace)
+    print(f"installed {done.year} ({done.document_number}) at {done.path}")

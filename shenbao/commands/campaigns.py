@@ -139,3 +139,7 @@ def show(
             print(f"  {state.staff_name} {state.value}: {states[state.value]}")
     if not states:
         print("  (none yet)")
+
+
+def register(root: typer.Typer) -> None:
+    """`list` and `show` hang on the campaign group that the lifecycle commands mount."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from shenbao.errors import refusals
-from shenbao.wiring import settings
-from store.migrations import current, upgrade
 
 app = typer.Typer(help="Database schema (Alembic migrations).")
 
@@ -14,6 +12,9 @@ app = typer.Typer(help="Database schema (Alembic migrations).")
 @app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database named by SHENBAO_DATABASE_URL to the latest schema."""
+    from services.wiring import settings
+    from store.migrations import current, upgrade
+
     url = settings().database_url
     with refusals():
         upgrade(url)

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import typer
 
-from programs.editions import load_edition
-from programs.forms import (
-    eligibility,
-    export_docx,
-    validate_form,
-    write_template_xlsx,
-)
-from programs.forms.resolve import forms_edition_id
+from shenbao.commands.common import NOW, acting, as_option, authorized, db, now_at, read_db
 from shenbao.errors import fail, refusals
-from shenbao.wiring import lifecycle
 
 app = typer.Typer(help="Application forms: Excel templates and the Word 申报表.")
 
@@ -28,6 +20,10 @@ def template(
     xlsx: Path = typer.Option(..., "--xlsx", help="where to write the .xlsx template"),
 ) -> None:
     """Write the form template: one sheet per section, labels in Chinese."""
+    from programs.editions import load_edition
+    from programs.forms import write_template_xlsx
+    from programs.forms.resolve import forms_edition_id
+
     with refusals():
         ed = load_edition(edition)
         ed.category(kind)
@@ -40,8 +36,12 @@ def _load(application: str) -> tuple[str, str, dict, str]:
         app_id = int(application)
     except ValueError:
         fail(f"APP: '{application}' is not an application id")
+    from programs.editions import load_edition
+    from programs.forms.resolve import forms_edition_id
+    from store.service import Lifecycle
+
     with refusals():
-        row = lifecycle().get(app_id)
+        row = Lifecycle(read_db()).get(app_id)
         forms = forms_edition_id(load_edition(row.campaign.edition_id))
         return forms, row.category, row.form or {}, row.name
 
@@ -52,6 +52,8 @@ def export(
     docx: Path = typer.Option(..., "--docx", help="where to write the filled 申报表 / 建设方案"),
 ) -> None:
     """Write the filled form as a Word document, opinion blocks left blank for seals."""
+    from programs.forms import export_docx
+
     edition, kind, form, name = _load(application)
     with refusals():
         export_docx(edition, kind, form, docx, applicant_name=name)
@@ -63,6 +65,8 @@ def check(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print the form's validation problems and the edition's eligibility criteria."""
+    from programs.forms import eligibility, validate_form
+
     edition, kind, form, name = _load(application)
     issues = validate_form(edition, kind, form)
     report = eligibility(edition, kind, form)
@@ -95,6 +99,30 @@ def check(
     print(f"资格条件 eligibility: {report.status}")
     for line in report.lines():
         print(f"  {line}")
+
+
+@app.command("save")
+def save(
+    application: str = typer.Argument(..., metavar="APP"),
+    file: Path = typer.Option(..., "--file", help="the form as .json, .yaml or .xlsx"),
+    actor: str | None = as_option("form.save"),
+    now: str | None = NOW,
+) -> None:
+    """Save a new version of a draft's form (a consortium is what the form lists)."""
+    who = acting("form.save", actor)
+    try:
+        app_id = int(application)
+    except ValueError:
+        fail(f"APP: '{application}' is not an application id")
+    authorized("form.save", who, now, app_id)
+    from services import handlers, queries
+    from shenbao.commands.lifecycle import load_form_file
+
+    with refusals():
+        row = queries.application(read_db(), app_id)
+        form = load_form_file(file, row.edition, row.category)
+        version = handlers.save_form(db(), who, app_id, form, now=now_at(now))
+    print(f"{app_id}: form version {version}")
 
 
 def register(root: typer.Typer) -> None:

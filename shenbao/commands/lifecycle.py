@@ -8,16 +8,19 @@ from typing import Any
 
 import typer
 
-from deadlines import Window, format_instant
+from shenbao.commands.common import (
+    NOW,
+    acting,
+    app_id,
+    as_option,
+    authorized,
+    db,
+    now_at,
+    read_db,
+)
 from shenbao.errors import fail, refusals
-from shenbao.wiring import actor_from, lifecycle, now_from
-from states.actors import Actor
-from states.lifecycle import State
 
 campaign_app = typer.Typer(help="Campaigns: one edition run for one program year.")
-
-NOW = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the clock)")
-AS = typer.Option(..., "--as", help="actor: enterprise:USCC, province:广东, group:NAME, ministry…")
 
 
 @campaign_app.command("open")
@@ -28,15 +31,20 @@ def campaign_open(
         None, "--window", help="application window 2026-05-27..2026-06-20 (default: the edition's)"
     ),
     screening: str | None = typer.Option(None, "--screening", help="provincial screening window"),
-    actor: str = typer.Option("ministry", "--as"),
+    actor: str | None = as_option("campaign.open"),
     now: str | None = NOW,
 ) -> None:
     """Open a campaign of EDITION and print its id."""
+    who = acting("campaign.open", actor)
+    from deadlines import Window
+    from services import handlers
+
     with refusals():
-        campaign = lifecycle().open_campaign(
+        campaign = handlers.open_campaign(
+            db(),
+            who,
             edition,
-            now=now_from(now),
-            actor=actor_from(actor),
+            now=now_at(now),
             year=year,
             application_window=Window.parse(window, "--window") if window else None,
             screening_window=Window.parse(screening, "--screening") if screening else None,
@@ -69,76 +77,81 @@ def apply(
     name: str = typer.Option(..., "--name"),
     province: str | None = typer.Option(None, "--province", help="广东 or 440000"),
     category: str | None = typer.Option(None, "--category"),
-    consortium: bool = typer.Option(False, "--consortium"),
     group: str | None = typer.Option(None, "--group", help="central enterprise group"),
     email: str | None = typer.Option(None, "--email", help="contact receiving the notices"),
-    file: Path | None = typer.Option(None, "--file", help="form as .json, .yaml or .xlsx"),
+    file: Path | None = typer.Option(
+        None, "--file", help="form as .json, .yaml or .xlsx (a consortium lists its members)"
+    ),
+    actor: str | None = as_option("application.create"),
     now: str | None = NOW,
 ) -> None:
     """Create a draft application; prints its id alone on the last line."""
+    who = acting("application.create", actor)
+    authorized("application.create", who, now)
+    from services import handlers
+
     with refusals():
         form: dict[str, Any] | None = None
         if file is not None:
             form = load_form_file(file, edition, category)
-        app_id = lifecycle().create_application(
+        new_id = handlers.create_application(
+            db(),
+            who,
             edition,
             uscc=org,
             name=name,
             province=province,
             category=category,
-            consortium=consortium,
             group=group,
             email=email,
             form=form,
-            now=now_from(now),
+            now=now_at(now),
         )
-    print(app_id)
+    print(new_id)
 
 
-def _app_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        fail(f"APP: '{text}' is not an application id")
+def _fire(name: str, app: str, actor: str | None, now: str | None, reason: str | None) -> None:
+    who = acting(name, actor)
+    target = app_id(app)
+    from services import handlers
 
-
-def _fire(app: str, trigger: str, actor: Actor, now: str | None, reason: str | None) -> None:
     with refusals():
-        result = lifecycle().trigger(
-            _app_id(app), trigger, actor=actor, now=now_from(now), reason=reason
-        )
+        if name in handlers.DECISIONS:
+            result = handlers.review(db(), who, target, name, now=now_at(now), reason=reason)
+        elif name == "submit":
+            result = handlers.submit(db(), who, target, now=now_at(now))
+        else:
+            result = handlers.withdraw(db(), who, target, now=now_at(now))
     print(f"{result.application_id}: {result.from_state} -> {result.to_state}")
 
 
-def submit(app: str = typer.Argument(...), actor: str = AS, now: str | None = NOW) -> None:
+def submit(
+    app: str = typer.Argument(...), actor: str | None = as_option("submit"), now: str | None = NOW
+) -> None:
     """Submit a draft (the applicant only, within the application window)."""
-    _fire(app, "submit", _parse_actor(actor), now, None)
+    _fire("submit", app, actor, now, None)
 
 
-def withdraw(app: str = typer.Argument(...), actor: str = AS, now: str | None = NOW) -> None:
+def withdraw(
+    app: str = typer.Argument(...),
+    actor: str | None = as_option("withdraw"),
+    now: str | None = NOW,
+) -> None:
     """Withdraw an application (the applicant only, before the decision)."""
-    _fire(app, "withdraw", _parse_actor(actor), now, None)
-
-
-REVIEW_TRIGGERS = {"recommend": "recommend", "return": "return_for_revision", "reject": "reject"}
+    _fire("withdraw", app, actor, now, None)
 
 
 def review(
     app: str = typer.Argument(...),
     decision: str = typer.Argument(..., help="recommend | return | reject"),
-    actor: str = AS,
+    actor: str | None = as_option("recommend"),
     reason: str | None = typer.Option(None, "--reason"),
     now: str | None = NOW,
 ) -> None:
     """Provincial (or group) review: recommend within quota, return for revision, or reject."""
-    if decision not in REVIEW_TRIGGERS:
+    if decision not in ("recommend", "return", "reject"):
         fail(f"DECISION: '{decision}' is not one of recommend, return, reject")
-    _fire(app, REVIEW_TRIGGERS[decision], _parse_actor(actor), now, reason)
-
-
-def _parse_actor(text: str) -> Actor:
-    with refusals():
-        return actor_from(text)
+    _fire(decision, app, actor, now, reason)
 
 
 def list_applications(
@@ -146,41 +159,49 @@ def list_applications(
     state: str | None = typer.Option(None, "--state"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List applications, optionally of one edition or in one state."""
+    """List applications, optionally of one edition or in one state (read-only)."""
+    from services import queries
+
     with refusals():
-        if state is not None:
-            try:
-                State(state)
-            except ValueError:
-                raise ValueError(
-                    f"--state: '{state}' is not a state ({', '.join(s.value for s in State)})"
-                ) from None
-        rows = lifecycle().list_applications(edition=edition, state=state)
-    items = [
-        {
-            "id": a.id,
-            "edition": c.edition_id,
-            "year": c.year,
-            "uscc": a.uscc,
-            "name": a.name,
-            "province": a.province,
-            "group": a.group_name,
-            "category": a.category,
-            "consortium": a.consortium,
-            "state": a.status,
-            "state_zh": State(a.status).staff_name,
-            "updated_at": format_instant(a.updated_at),
-        }
-        for a, c in rows
-    ]
+        rows = queries.list_applications(read_db(), edition=edition, state=state)
+    from states.lifecycle import State
+
+    names = {s.value: s.staff_name for s in State}
     if as_json:
+        items = [
+            {
+                "id": a.id,
+                "edition": a.edition,
+                "year": a.year,
+                "uscc": a.uscc,
+                "name": a.name,
+                "province": a.province,
+                "group": a.group,
+                "category": a.category,
+                "consortium": a.consortium,
+                "state": a.state,
+                "state_zh": names[a.state],
+                "updated_at": _instant(a.updated_at),
+            }
+            for a in rows
+        ]
         print(json.dumps(items, ensure_ascii=False, indent=2))
         return
-    for i in items:
-        print(
-            f"{i['id']}\t{i['edition']}\t{i['province'] or i['group']}\t{i['category']}\t"
-            f"{i['state']}\t{i['state_zh']}\t{i['name']}"
-        )
+    out = [
+        f"{a.id}\t{a.edition}\t{a.province or a.group}\t{a.category}\t"
+        f"{a.state}\t{names[a.state]}\t{a.name}"
+        for a in rows
+    ]
+    if out:
+        print("\n".join(out))
+
+
+def _instant(instant: Any) -> str:
+    """`2026-06-20 23:59:59 +08:00` (as deadlines.format_instant, without loading the calendar)."""
+    from zoneinfo import ZoneInfo
+
+    local = instant.astimezone(ZoneInfo("Asia/Shanghai"))
+    return f"{local:%Y-%m-%d %H:%M:%S} +08:00"
 
 
 def register(root: typer.Typer) -> None:

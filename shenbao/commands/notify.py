@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+from typing import Any
 
 import typer
-from rich.progress import Progress
 
-from deadlines import format_instant, now_shanghai
-from notifications import MESSAGE_TYPES, drain, open_sender, render, settings_from_env
+from shenbao.commands.common import NOW, acting, as_option, db, now_at, read_db
 from shenbao.errors import fail, refusals
-from shenbao.wiring import database, lifecycle, now_from
-from store.contacts import ROLES, Contacts
-from store.outbox import StoreOutbox, counts, last_failures
+
+# the contact roles, as `store.contacts.ROLES` names them (help text without importing the store)
+CONTACT_ROLES = ("province_commerce", "province_industry", "group", "ministry")
 
 notify_app = typer.Typer(help="Mail: preview a message, drain the outbox, see what failed.")
 contacts_app = typer.Typer(help="Coordinators' contacts (provinces, groups, the ministry).")
@@ -27,6 +25,10 @@ def preview(
     lang: str = typer.Option("zh", "--lang", help="zh or en"),
 ) -> None:
     """Render the message TYPE about APP to the terminal."""
+    from deadlines import now_shanghai
+    from notifications import MESSAGE_TYPES, render
+    from store.service import Lifecycle
+
     if message_type not in MESSAGE_TYPES:
         fail(f"TYPE: '{message_type}' is not one of {', '.join(MESSAGE_TYPES)}")
     try:
@@ -36,7 +38,7 @@ def preview(
     with refusals():
         from store.events import preview_context
 
-        context = preview_context(lifecycle(), app_id, message_type, now_shanghai())
+        context = preview_context(Lifecycle(read_db()), app_id, message_type, now_shanghai())
         rendered = render(message_type, context, lang=lang)
     print(f"Subject: {rendered.subject}\n")
     print(rendered.text)
@@ -46,19 +48,31 @@ def preview(
 
 @notify_app.command("send")
 def send(
-    now: str | None = typer.Option(None, "--now"),
+    now: str | None = NOW,
     batch: int = typer.Option(200, "--batch"),
+    actor: str | None = as_option("notify.send"),
 ) -> None:
     """Drain the outbox once: send what is due, retry later what failed temporarily."""
+    who = acting("notify.send", actor)
+    import asyncio
+
+    from rich.progress import Progress
+
+    from deadlines import now_shanghai
+    from notifications import drain, open_sender, settings_from_env
+    from services import handlers
+    from store.outbox import StoreOutbox, counts
+
     with refusals():
         mail = settings_from_env(os.environ)
-    db = database()
-    outbox = StoreOutbox(db)
-    fixed = now_from(now) if now else None
-    with db.sessions() as s:
+    database = db()
+    outbox = StoreOutbox(database)
+    at = now_at(now)
+    fixed = at if now else None
+    with database.sessions() as s:
         queued = counts(s).get("queued", 0)
 
-    async def run() -> object:
+    async def run() -> Any:
         async with open_sender(mail) as sender:
             with Progress(transient=True) as progress:
                 task = progress.add_task("sending", total=queued)
@@ -70,20 +84,30 @@ def send(
                     progress=lambda n: progress.advance(task, n),
                 )
 
-    stats = asyncio.run(run())
-    print(
-        f"sent {stats.sent}, retry later {stats.temporary}, failed {stats.permanent}"  # type: ignore[attr-defined]
-    )
-    if stats.interrupted:  # type: ignore[attr-defined]
-        print(f"mail server unreachable, stopped: {stats.interrupted}")  # type: ignore[attr-defined]
+    def deliver() -> dict[str, Any]:
+        stats = asyncio.run(run())
+        return {
+            "sent": stats.sent,
+            "retry_later": stats.temporary,
+            "failed": stats.permanent,
+            "interrupted": stats.interrupted or None,
+        }
+
+    with refusals():
+        done = handlers.notify_send(database, who, now=at, send=deliver)
+    print(f"sent {done['sent']}, retry later {done['retry_later']}, failed {done['failed']}")
+    if done["interrupted"]:
+        print(f"mail server unreachable, stopped: {done['interrupted']}")
         raise typer.Exit(1)
 
 
 @notify_app.command("status")
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Queued / sent / failed counts and the last failures with the server's answer."""
-    db = database()
-    with db.sessions() as s:
+    from store.outbox import counts, last_failures
+
+    database = read_db()
+    with database.sessions() as s:
         tally = counts(s)
         failures = [
             {
@@ -115,17 +139,21 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @contacts_app.command("add")
 def contacts_add(
-    role: str = typer.Argument(..., help=" | ".join(ROLES)),
+    role: str = typer.Argument(..., help=" | ".join(CONTACT_ROLES)),
     scope: str = typer.Argument(
         ..., help="province (广东 / 440000), group name, or - for ministry"
     ),
     email: str = typer.Argument(...),
     name: str = typer.Option("", "--name"),
-    now: str | None = typer.Option(None, "--now"),
+    actor: str | None = as_option("contacts.add"),
+    now: str | None = NOW,
 ) -> None:
-    """Add a coordinator's address; prints its id."""
+    """Add a coordinator's address; prints its id (audited in the operators' trail)."""
+    who = acting("contacts.add", actor)
+    from services import handlers
+
     with refusals():
-        print(Contacts(database()).add(role, scope, email, name, now_from(now)))
+        print(handlers.add_contact(db(), who, role, scope, email, name=name, now=now_at(now)))
 
 
 @contacts_app.command("list")
@@ -134,7 +162,11 @@ def contacts_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List coordinators' contacts."""
-    rows = Contacts(database()).list(role)
+    from deadlines.timeutil import format_instant
+    from store.contacts import Contacts
+
+    with refusals():
+        rows = Contacts(read_db()).list(role)
     items = [
         {
             "id": c.id,
@@ -154,10 +186,17 @@ def contacts_list(
 
 
 @contacts_app.command("remove")
-def contacts_remove(contact_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Remove a contact."""
+def contacts_remove(
+    contact_id: int = typer.Argument(..., metavar="ID"),
+    actor: str | None = as_option("contacts.remove"),
+    now: str | None = NOW,
+) -> None:
+    """Remove a contact (audited in the operators' trail)."""
+    who = acting("contacts.remove", actor)
+    from services import handlers
+
     with refusals():
-        Contacts(database()).remove(contact_id)
+        handlers.remove_contact(db(), who, contact_id, now=now_at(now))
     print(f"removed {contact_id}")
 
 

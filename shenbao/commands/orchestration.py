@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from programs.editions import load_edition
 from shenbao.commands.lifecycle import campaign_app
 from shenbao.errors import refusals
 
@@ -36,6 +35,8 @@ def launch(
     now: str | None = typer.Option(None, "--now", help="simulated instant (with --inline)"),
 ) -> None:
     """Create the campaign deployment of EDITION and trigger a run for YEAR."""
+    from programs.editions import load_edition
+
     with refusals():
         ed = load_edition(edition)
     year = year or ed.year

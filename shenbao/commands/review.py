@@ -7,41 +7,45 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
-from deadlines import format_instant
-from shenbao.errors import fail, refusals
-from shenbao.wiring import actor_from, lifecycle, now_from
-from states.actors import Actor
-from store.review import Review
-from store.transitions import Result
+from shenbao.commands.common import (
+    JSON,
+    NOW,
+    YEAR,
+    acting,
+    as_option,
+    authorized,
+    db,
+    now_at,
+    print_results,
+    read_db,
+)
+from shenbao.commands.common import app_id as _app_id
+from shenbao.errors import refusals
 
 scoring_app = typer.Typer(help="Expert scoring: sheet, experts, scores, ranking, shortlist.")
 notice_app = typer.Typer(help="公示: publish the shortlist, objections, close, export.")
 reports_app = typer.Typer(help="Annual reports of confirmed titles.")
 recert_app = typer.Typer(help="Recertification (复审) every cycle: open, renew, revoke.")
 
-NOW = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the clock)")
-AS_MINISTRY = typer.Option("ministry", "--as", help="actor (default: ministry)")
-AS = typer.Option(..., "--as", help="actor: expert:ID, enterprise:USCC, ministry…")
-YEAR = typer.Option(None, "--year", help="campaign year (default: the latest)")
-JSON = typer.Option(False, "--json", help="print JSON")
+
+def _review() -> Any:
+    from store.review import Review
+    from store.service import Lifecycle
+
+    return Review(Lifecycle(read_db()))
 
 
-def _review() -> Review:
-    return Review(lifecycle())
+def format_instant(instant: Any) -> str:
+    from deadlines.timeutil import format_instant as fmt
+
+    return fmt(instant)
 
 
-def _actor(text: str) -> Actor:
-    with refusals():
-        return actor_from(text)
+def _handlers() -> Any:
+    from services import handlers
 
-
-def _app_id(text: str, field: str = "APP") -> int:
-    try:
-        return int(text)
-    except ValueError:
-        fail(f"{field}: '{text}' is not an application id")
+    return handlers
 
 
 def _load_mapping(path: Path, field: str) -> dict[str, Any]:
@@ -53,6 +57,8 @@ def _load_mapping(path: Path, field: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ValueError(f"{field}: {path.name} is not UTF-8 (byte {exc.start})") from None
     suffix = path.suffix.lower()
+    import yaml
+
     try:
         if suffix == ".json":
             data = json.loads(text)
@@ -67,12 +73,7 @@ def _load_mapping(path: Path, field: str) -> dict[str, Any]:
     return data
 
 
-def _print_results(results: list[Result]) -> None:
-    for r in results:
-        if r.accepted:
-            print(f"{r.application_id}: {r.from_state} -> {r.to_state}")
-        else:
-            print(f"{r.application_id}: refused [{r.rule}] {r.message}")
+_print_results = print_results
 
 
 def _dump(data: Any) -> None:
@@ -87,18 +88,18 @@ def scoring_sheet(
     edition: str = typer.Argument(..., help="edition id"),
     file: Path = typer.Argument(..., help="sheet as .json or .yaml"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.sheet"),
     now: str | None = NOW,
 ) -> None:
     """Define the campaign's scoring sheet (criteria, aggregation, avoidance, default cut)."""
+    who = acting("scoring.sheet", actor)
+    authorized("scoring.sheet", who, now)
     with refusals():
-        review = _review()
-        campaign = review.campaign_id(edition, year)
         data = _load_mapping(file, "FILE")
-        sheet = review.define_sheet(campaign, data, actor=_actor(actor), now=now_from(now))
+        sheet = _handlers().define_sheet(db(), who, edition, data, now=now_at(now), year=year)
     avoid = "on" if sheet.conflict_same_province else "off"
     print(
-        f"campaign {campaign}: {len(sheet.criteria)} criteria, aggregation {sheet.aggregation}, "
+        f"{edition}: {len(sheet.criteria)} criteria, aggregation {sheet.aggregation}, "
         f"same-province avoidance {avoid}"
     )
 
@@ -107,15 +108,13 @@ def scoring_sheet(
 def scoring_open(
     edition: str = typer.Argument(..., help="edition id"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.open"),
     now: str | None = NOW,
 ) -> None:
     """Move every recommended application of the campaign into expert scoring."""
+    who = acting("scoring.open", actor)
     with refusals():
-        review = _review()
-        results = review.open_scoring(
-            review.campaign_id(edition, year), now=now_from(now), actor=_actor(actor)
-        )
+        results = _handlers().open_scoring(db(), who, edition, now=now_at(now), year=year)
     _print_results(results)
 
 
@@ -125,18 +124,15 @@ def scoring_assign(
     expert: str = typer.Argument(..., help="expert id"),
     org: str | None = typer.Option(None, "--org", help="统一社会信用代码 of the expert's employer"),
     province: str | None = typer.Option(None, "--province", help="the expert's province"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.assign"),
     now: str | None = NOW,
 ) -> None:
     """Assign EXPERT to APP (an expert of the applicant's organisation is refused)."""
+    who = acting("scoring.assign", actor)
+    target = _app_id(app)
     with refusals():
-        assignment = _review().assign_expert(
-            _app_id(app),
-            expert_id=expert,
-            org_uscc=org,
-            province=province,
-            actor=_actor(actor),
-            now=now_from(now),
+        assignment = _handlers().assign_expert(
+            db(), who, target, expert, now=now_at(now), org_uscc=org, province=province
         )
     print(assignment)
 
@@ -149,21 +145,17 @@ def scoring_replace(
     reason: str | None = typer.Option(None, "--reason"),
     org: str | None = typer.Option(None, "--org", help="the new expert's employer (USCC)"),
     province: str | None = typer.Option(None, "--province", help="the new expert's province"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.replace"),
     now: str | None = NOW,
 ) -> None:
     """Replace expert OLD by NEW on APP, with a reason."""
+    who = acting("scoring.replace", actor)
+    target = _app_id(app)
     with refusals():
-        assignment = _review().replace_expert(
-            _app_id(app),
-            old,
-            new_expert_id=new,
-            org_uscc=org,
-            province=province,
-            reason=reason,
-            actor=_actor(actor),
-            now=now_from(now),
-        )
+        assignment = _handlers().replace_expert(
+            db(), who, target, old, new,
+            now=now_at(now), reason=reason, org_uscc=org, province=province,
+        )  # fmt: skip
     print(assignment)
 
 
@@ -173,11 +165,13 @@ def scoring_score(
     file: Path | None = typer.Option(None, "--file", help="scores as .json or .yaml"),
     points: list[str] = typer.Option([], "--set", help="criterion=points (repeatable)"),
     expert: str | None = typer.Option(None, "--expert", help="expert id (default: from --as)"),
-    actor: str = AS,
+    actor: str | None = as_option("scoring.score"),
     now: str | None = NOW,
 ) -> None:
     """Submit an expert's scores for APP, validated against the sheet."""
-    who = _actor(actor)
+    who = acting("scoring.score", actor)
+    target = _app_id(app)
+    authorized("scoring.score", who, now, target)
     with refusals():
         scores: dict[str, Any] = _load_mapping(file, "--file") if file is not None else {}
         for item in points:
@@ -188,8 +182,8 @@ def scoring_score(
         expert_id = expert or who.scope
         if not expert_id:
             raise ValueError("--expert: name the expert (or act --as expert:ID)")
-        total = _review().submit_score(
-            _app_id(app), expert_id=expert_id, scores=scores, actor=who, now=now_from(now)
+        total = _handlers().submit_score(
+            db(), who, target, scores, now=now_at(now), expert_id=expert_id
         )
     print(f"{app}: expert {expert_id} total {total}")
 
@@ -224,19 +218,15 @@ def scoring_shortlist(
     top_k: int | None = typer.Option(None, "--top-k", help="places per category"),
     min_score: str | None = typer.Option(None, "--min-score", help="minimum score (不低于)"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.shortlist"),
     now: str | None = NOW,
     as_json: bool = JSON,
 ) -> None:
     """Cut the ranking; ties at the cut are listed for the coordinator, never decided here."""
+    who = acting("scoring.shortlist", actor)
     with refusals():
-        review = _review()
-        outcome = review.shortlist(
-            review.campaign_id(edition, year),
-            top_k=top_k,
-            min_score=min_score,
-            actor=_actor(actor),
-            now=now_from(now),
+        outcome = _handlers().shortlist(
+            db(), who, edition, now=now_at(now), top_k=top_k, min_score=min_score, year=year
         )
     if as_json:
         _dump(outcome.to_dict())
@@ -268,18 +258,15 @@ def scoring_resolve_tie(
     category: str = typer.Argument(...),
     chosen: list[str] = typer.Argument(..., help="the tied applications chosen"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("scoring.resolve_tie"),
     now: str | None = NOW,
 ) -> None:
     """Shortlist CHOSEN among the applications tied at the cut of CATEGORY; decline the rest."""
+    who = acting("scoring.resolve_tie", actor)
+    picked = [_app_id(c) for c in chosen]
     with refusals():
-        review = _review()
-        results = review.resolve_tie(
-            review.campaign_id(edition, year),
-            category,
-            [_app_id(c) for c in chosen],
-            actor=_actor(actor),
-            now=now_from(now),
+        results = _handlers().resolve_tie(
+            db(), who, edition, category, picked, now=now_at(now), year=year
         )
     _print_results(results)
 
@@ -292,16 +279,14 @@ def notice_publish(
     edition: str = typer.Argument(..., help="edition id"),
     at: str | None = typer.Option(None, "--at", help="publication instant (default: --now)"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("notice.publish"),
     now: str | None = NOW,
 ) -> None:
     """Publish the shortlist for 公示; the period is counted in official working days."""
+    who = acting("notice.publish", actor)
     with refusals():
-        review = _review()
-        published = review.publish_notice(
-            review.campaign_id(edition, year),
-            at=now_from(at or now),
-            actor=_actor(actor),
+        published = _handlers().publish_notice(
+            db(), who, edition, now=now_at(now), at=now_at(at or now), year=year
         )
     accepted = [r.application_id for r in published.results if r.accepted]
     period = published.period
@@ -317,13 +302,15 @@ def notice_object(
     app: str = typer.Argument(...),
     contact: str = typer.Option(..., "--contact", help="the objector's contact"),
     reason: str = typer.Option(..., "--reason"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("notice.object"),
     now: str | None = NOW,
 ) -> None:
     """Record an objection (异议) to APP; accepted only while the notice period runs."""
+    who = acting("notice.object", actor)
+    target = _app_id(app)
     with refusals():
-        objection = _review().file_objection(
-            _app_id(app), contact=contact, reason=reason, actor=_actor(actor), now=now_from(now)
+        objection = _handlers().file_objection(
+            db(), who, target, contact=contact, reason=reason, now=now_at(now)
         )
     print(objection)
 
@@ -333,18 +320,14 @@ def notice_resolve(
     objection: str = typer.Argument(..., help="objection id"),
     outcome: str = typer.Argument(..., help="upheld (成立) | dismissed (不成立)"),
     reason: str = typer.Option(..., "--reason"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("notice.resolve"),
     now: str | None = NOW,
 ) -> None:
     """Resolve an objection as upheld or dismissed, with a reason."""
+    who = acting("notice.resolve", actor)
+    target = _app_id(objection, "OBJECTION")
     with refusals():
-        _review().resolve_objection(
-            _app_id(objection, "OBJECTION"),
-            outcome,
-            reason=reason,
-            actor=_actor(actor),
-            now=now_from(now),
-        )
+        _handlers().resolve_objection(db(), who, target, outcome, reason=reason, now=now_at(now))
     print(f"objection {objection}: {outcome}")
 
 
@@ -352,16 +335,14 @@ def notice_resolve(
 def notice_close(
     edition: str = typer.Argument(..., help="edition id"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("notice.close"),
     now: str | None = NOW,
     as_json: bool = JSON,
 ) -> None:
     """After the period: confirm, remove (objection upheld), or hold (objection unresolved)."""
+    who = acting("notice.close", actor)
     with refusals():
-        review = _review()
-        outcome = review.close_notice(
-            review.campaign_id(edition, year), actor=_actor(actor), now=now_from(now)
-        )
+        outcome = _handlers().close_notice(db(), who, edition, now=now_at(now), year=year)
     if as_json:
         _dump(outcome.to_dict())
         return
@@ -375,15 +356,13 @@ def notice_close(
 def notice_results(
     edition: str = typer.Argument(..., help="edition id (one that holds no 公示)"),
     year: int | None = YEAR,
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("notice.results"),
     now: str | None = NOW,
 ) -> None:
     """Editions without 公示 (推介): confirm the shortlist as the results announced."""
+    who = acting("notice.results", actor)
     with refusals():
-        review = _review()
-        results = review.confirm_results(
-            review.campaign_id(edition, year), actor=_actor(actor), now=now_from(now)
-        )
+        results = _handlers().confirm_results(db(), who, edition, now=now_at(now), year=year)
     _print_results(results)
 
 
@@ -409,15 +388,14 @@ def notice_export(
 def reports_open(
     edition: str = typer.Argument(..., help="edition id"),
     report_year: int = typer.Argument(..., help="the year reported on"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("reports.open"),
     now: str | None = NOW,
     as_json: bool = JSON,
 ) -> None:
     """Open the report on REPORT_YEAR for every active title of EDITION."""
+    who = acting("reports.open", actor)
     with refusals():
-        opened = _review().open_reports(
-            edition, report_year, actor=_actor(actor), now=now_from(now)
-        )
+        opened = _handlers().open_reports(db(), who, edition, report_year, now=now_at(now))
     if as_json:
         _dump(
             {
@@ -441,16 +419,16 @@ def reports_submit(
     app: str = typer.Argument(...),
     report_year: int = typer.Argument(..., help="the year reported on"),
     file: Path = typer.Option(..., "--file", help="the report as .json or .yaml"),
-    actor: str = AS,
+    actor: str | None = as_option("reports.submit"),
     now: str | None = NOW,
 ) -> None:
     """Submit the report on REPORT_YEAR; a late one is accepted and marked overdue."""
-    who = _actor(actor)
+    who = acting("reports.submit", actor)
+    target = _app_id(app)
+    authorized("reports.submit", who, now, target)
     with refusals():
         data = _load_mapping(file, "--file")
-        done = _review().submit_report(
-            _app_id(app), report_year, data, actor=who, now=now_from(now)
-        )
+        done = _handlers().submit_report(db(), who, target, report_year, data, now=now_at(now))
     when = f"overdue: {done.working_days_late} working day(s) late" if done.overdue else "on time"
     print(f"{app}: report on {done.report_year} (due {done.due_date.isoformat()}) {when}")
 
@@ -468,7 +446,7 @@ def reports_overdue(
     """Who is late: reports past their due day (working days late counted officially)."""
     with refusals():
         rows = _review().overdue(
-            now=now_from(now),
+            now=now_at(now),
             province=province,
             edition_id=edition,
             include_submitted=include_submitted,
@@ -492,16 +470,15 @@ def reports_overdue(
 def recert_open(
     app: str | None = typer.Argument(None, help="one application (default: every title due)"),
     edition: str | None = typer.Option(None, "--edition"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("recert.open"),
     now: str | None = NOW,
 ) -> None:
     """Open the recertification of APP, or of every title due by --now."""
+    who = acting("recert.open", actor)
+    target = _app_id(app) if app is not None else None
     with refusals():
-        results = _review().open_recertification(
-            actor=_actor(actor),
-            now=now_from(now),
-            app_id=_app_id(app) if app is not None else None,
-            edition_id=edition,
+        results = _handlers().open_recertification(
+            db(), who, now=now_at(now), app_id=target, edition_id=edition
         )
     _print_results(results)
 
@@ -510,14 +487,15 @@ def recert_open(
 def recert_renew(
     app: str = typer.Argument(...),
     reason: str | None = typer.Option(None, "--reason"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("recert.renew"),
     now: str | None = NOW,
 ) -> None:
     """Recertification passed: a new term from today."""
+    who = acting("recert.renew", actor)
+    target = _app_id(app)
     with refusals():
-        review = _review()
-        result = review.renew(_app_id(app), reason=reason, actor=_actor(actor), now=now_from(now))
-        title = review.title(result.application_id)
+        result = _handlers().renew(db(), who, target, now=now_at(now), reason=reason)
+        title = _review().title(result.application_id)
     term = ""
     if title is not None:
         term = f" term {title.term_first}–{title.term_last}"
@@ -528,14 +506,14 @@ def recert_renew(
 def recert_revoke(
     app: str = typer.Argument(...),
     reason: str | None = typer.Option(None, "--reason"),
-    actor: str = AS_MINISTRY,
+    actor: str | None = as_option("recert.revoke"),
     now: str | None = NOW,
 ) -> None:
     """Revoke the title (撤销称号) with a reason; annual reporting stops."""
+    who = acting("recert.revoke", actor)
+    target = _app_id(app)
     with refusals():
-        result = _review().revoke(
-            _app_id(app), reason=reason or "", actor=_actor(actor), now=now_from(now)
-        )
+        result = _handlers().revoke(db(), who, target, now=now_at(now), reason=reason or "")
     print(f"{result.application_id}: {result.from_state} -> {result.to_state}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from states.lifecycle import TRANSITIONS, State
-from states.machine import mermaid
 
 app = typer.Typer(help="The application lifecycle.")
 
@@ -13,6 +12,8 @@ app = typer.Typer(help="The application lifecycle.")
 @app.command("diagram")
 def diagram() -> None:
     """Print the lifecycle as a mermaid stateDiagram-v2."""
+    from states.machine import mermaid
+
     print(mermaid())
 
 
@@ -26,3 +27,12 @@ def table() -> None:
         sources = ",".join(s.value for s in spec.sources)
         roles = ",".join(r.value for r in spec.roles)
         print(f"{spec.trigger}\t{sources} -> {spec.dest.value}\t{roles}")
+
+
+@app.command("acts")
+def acts() -> None:
+    """Print every act: its command, the roles that may perform it, what it does."""
+    from states.acts import describe
+
+    for line in describe():
+        print(line)

@@ -56,7 +56,9 @@ def test_campaign_list_and_show(shenbao_env: Path) -> None:
     runner = CliRunner()
     empty = runner.invoke(app, ["campaign", "show", "szzx-2026-2"])
     assert empty.exit_code == 2 and "no campaign of szzx-2026-2" in empty.output
-    opened = runner.invoke(app, ["campaign", "open", "szzx-2026-2", "--now", "2026-05-01T09:00"])
+    opened = runner.invoke(
+        app, ["campaign", "open", "szzx-2026-2", "--now", "2026-05-01T09:00", "--as", "ministry"]
+    )
     assert opened.exit_code == 0, opened.output
     listed = runner.invoke(app, ["campaign", "list"])
     assert listed.exit_code == 0 and "szzx-2026-2" in listed.output and "2026" in listed.output

@@ -9,12 +9,12 @@ from docx import Document
 
 from programs.forms import write_form_xlsx
 from tests.conftest import uscc, valid_form
-from tests.integration.test_cli_lifecycle import Cli
+from tests.fixtures.cli import Cli
 
 
 def test_xlsx_intake_check_and_docx(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
-    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08")
+    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08", "--as", "ministry")
     template = tmp_path / "template.xlsx"
     assert "template written" in cli.ok(
         "form", "template", "liangrong-2021", "ito", "--xlsx", str(template)
@@ -36,6 +36,8 @@ def test_xlsx_intake_check_and_docx(tmp_path: Path) -> None:
         "ito",
         "--file",
         str(filled),
+        "--as",
+        f"enterprise:{uscc(7)}",
         "--now",
         "2021-11-20T10:00",
     )
@@ -57,7 +59,7 @@ def test_xlsx_intake_check_and_docx(tmp_path: Path) -> None:
 
 def test_invalid_form_refused_with_the_full_list(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
-    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08")
+    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08", "--as", "ministry")
     form = valid_form("liangrong-2021", "manufacturing", uscc(8))
     form["basic"]["email"] = "not-an-email"
     form["basic"]["employees"] = -5
@@ -77,6 +79,8 @@ def test_invalid_form_refused_with_the_full_list(tmp_path: Path) -> None:
             "manufacturing",
             "--file",
             str(path),
+            "--as",
+            f"enterprise:{uscc(8)}",
             "--now",
             "2021-11-20T10:00",
         )
@@ -90,7 +94,7 @@ def test_invalid_form_refused_with_the_full_list(tmp_path: Path) -> None:
 
 def test_form_of_another_organisation_refused(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
-    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08")
+    cli.ok("campaign", "open", "liangrong-2021", "--now", "2021-11-08", "--as", "ministry")
     path = tmp_path / "other.json"
     form = valid_form("liangrong-2021", "ito", uscc(9))
     path.write_text(json.dumps(form, ensure_ascii=False, default=str), "utf-8")
@@ -107,6 +111,8 @@ def test_form_of_another_organisation_refused(tmp_path: Path) -> None:
         "ito",
         "--file",
         str(path),
+        "--as",
+        f"enterprise:{uscc(10)}",
     )
     assert "basic.uscc" in line
     assert json.loads(cli.ok("list", "--json")) == []

@@ -3,62 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import uscc, valid_form
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Cli:
-    def __init__(self, tmp_path: Path) -> None:
-        self.env = {
-            **os.environ,
-            "SHENBAO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-            "SHENBAO_MAIL": f"file:{tmp_path / 'outbox'}",
-        }
-        self.tmp = tmp_path
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "shenbao.cli", *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=self.tmp,
-            check=False,
-        )
-
-    def ok(self, *args: str) -> str:
-        r = self(*args)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
-    def refused(self, *args: str) -> str:
-        r = self(*args)
-        assert r.returncode == 2, (r.stdout, r.stderr)
-        lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1, r.stderr
-        return lines[0]
+from tests.fixtures.cli import Cli
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     c = Cli(tmp_path)
     c.ok("db", "upgrade")
-    c.ok("campaign", "open", "szzx-2026-2", "--now", "2026-05-01")
+    c.ok("campaign", "open", "szzx-2026-2", "--now", "2026-05-01", "--as", "ministry")
     return c
 
 
 def apply(cli: Cli, n: int, *extra: str) -> str:
     form = cli.tmp / f"form{n}.json"
     form.write_text(
-        json.dumps(valid_form("szzx-2026-2", "center", uscc(n)), ensure_ascii=False), "utf-8"
+        json.dumps(
+            valid_form("szzx-2026-2", "center", uscc(n), consortium=False), ensure_ascii=False
+        ),
+        "utf-8",
     )
     out = cli.ok(
         "apply",
@@ -75,6 +42,8 @@ def apply(cli: Cli, n: int, *extra: str) -> str:
         str(form),
         "--now",
         "2026-05-28T10:00",
+        "--as",
+        f"enterprise:{uscc(n)}",
         *extra,
     )
     return out.strip().splitlines()[-1]
@@ -89,8 +58,11 @@ def test_lifecycle_commands(cli: Cli) -> None:
         "逾期不予受理: the application window of szzx-2026-2 closed at 2026-06-20 23:59:59 +08:00"
     )
     cli.ok("submit", app, "--as", me, "--now", "2026-06-20T23:59:59+08:00")
-    assert "RequireReason" in cli.ok("audit", "history", app) or True
-    cli.refused("review", app, "reject", "--as", "province:广东", "--now", "2026-06-22T10:00")
+    line = cli.refused(
+        "review", app, "reject", "--as", "province:广东", "--now", "2026-06-22T10:00"
+    )
+    assert line.startswith("须填写理由")
+    assert "[RequireReason]" in cli.ok("audit", "history", app)
     cli.ok("review", app, "recommend", "--as", "province:440000", "--now", "2026-06-22T10:00")
     listed = json.loads(cli.ok("list", "--edition", "szzx-2026-2", "--json"))
     assert [(i["id"], i["state"], i["province"]) for i in listed] == [
@@ -98,12 +70,13 @@ def test_lifecycle_commands(cli: Cli) -> None:
     ]
     history = json.loads(cli.ok("audit", "history", app, "--json"))
     assert [(h["trigger"], h["accepted"]) for h in history] == [
+        ("create", True),
         ("submit", False),
         ("submit", True),
         ("reject", False),
         ("recommend", True),
     ]
-    assert cli.ok("audit", "verify").startswith("audit trail intact: 4 records")
+    assert cli.ok("audit", "verify").startswith("audit trail intact: 5 records")
     assert "stateDiagram-v2" in cli.ok("states", "diagram")
 
 
@@ -111,13 +84,16 @@ def test_lifecycle_commands(cli: Cli) -> None:
     ("args", "needle"),
     [
         (("submit", "999", "--as", "enterprise:X"), "--as"),
-        (("submit", "999", "--as", "ministry"), "APP: no application with id 999"),
+        (("submit", "999", "--as", f"enterprise:{uscc(1)}"), "APP: no application with id 999"),
+        (("submit", "999", "--as", "ministry"), "无权操作: role ministry"),
+        (("submit", "999"), "--as: required; submit is done by enterprise:"),
         (("submit", "abc", "--as", "ministry"), "APP: 'abc' is not an application id"),
-        (("campaign", "open", "nope-2026"), "nope-2026"),
+        (("campaign", "open", "nope-2026", "--as", "ministry"), "nope-2026"),
+        (("campaign", "open", "szzx-2026-2"), "--as: required; campaign open is done by"),
         (("list", "--state", "flying"), "--state: 'flying' is not a state"),
         (("review", "1", "approve", "--as", "province:广东"), "DECISION"),
         (("review", "1", "recommend", "--as", "province:深圳"), "计划单列市"),
-        (("submit", "1", "--as", "ministry", "--now", "yesterday"), "--now"),
+        (("submit", "1", "--as", f"enterprise:{uscc(1)}", "--now", "yesterday"), "--now"),
     ],
 )
 def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], needle: str) -> None:
@@ -127,9 +103,10 @@ def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], needle: str) -> None
 def test_bad_apply_changes_nothing(cli: Cli) -> None:
     bad = cli.tmp / "bad.json"
     bad.write_bytes('{"名称": "测试"}'.encode("gb18030"))
-    base = ("apply", "szzx-2026-2", "--name", "x", "--province", "广东")
+    me = ("--as", f"enterprise:{uscc(5)}")
+    base = ("apply", "szzx-2026-2", "--name", "x", "--province", "广东", *me)
     assert "UTF-8" in cli.refused(*base, "--org", uscc(5), "--file", str(bad))
     assert "--org" in cli.refused(*base, "--org", "91440300MA5XXXXX")
-    assert "unknown" in cli.refused("apply", "nope-1", "--org", uscc(5), "--name", "x").lower()
-    assert "province" in cli.refused(*base[:-1], "火星", "--org", uscc(5))
+    assert "unknown" in cli.refused("apply", "nope-1", "--org", uscc(5), "--name", "x", *me).lower()
+    assert "province" in cli.refused(*base[:5], "火星", *me, "--org", uscc(5))
     assert json.loads(cli.ok("list", "--json")) == []

@@ -15,6 +15,7 @@ from store.db import Database
 from store.models import Application, AuditRecord, OutboxMessage
 from store.service import Lifecycle
 from tests.conftest import uscc, valid_form
+from tests.fixtures.review import recommend_fully
 
 MINISTRY = Actor.parse("ministry")
 GD = Actor.parse("province:广东")
@@ -53,9 +54,14 @@ def new_app(
         province=province,
         group=group,
         category=category,
-        consortium=consortium,
         email=f"u{n}@example.com",
-        form=valid_form(edition, category or "center", uscc(n), f"申报单位{n}"),
+        form=valid_form(
+            edition,
+            category or "center",
+            uscc(n),
+            f"申报单位{n}",
+            consortium=consortium if edition == "szzx-2026-2" else None,
+        ),
         now=OPEN if edition == "szzx-2026-2" else t("2021-11-20T09:00:00"),
     )
     return app_id, Actor.parse(f"enterprise:{uscc(n)}")
@@ -97,6 +103,7 @@ class TestPathToRecommendation:
         with life.db.sessions() as s:
             records = audit.history(s, app_id)
             assert [(r.trigger, r.accepted) for r in records] == [
+                ("create", True),
                 ("submit", False),
                 ("submit", True),
                 ("return_for_revision", False),
@@ -106,7 +113,8 @@ class TestPathToRecommendation:
                 ("recommend", False),
                 ("recommend", True),
             ]
-            assert records[0].rule == "RefuseLateSubmission"
+            assert records[0].rule == "Created"
+            assert records[1].rule == "RefuseLateSubmission"
             assert records[-1].actor_scope == "广东"
             assert audit.replay_state(records) == "recommended"
             assert list(audit.verify(s)) == []
@@ -175,7 +183,6 @@ class TestQuotas:
     def test_edition_b_per_category_tiers(self, db_url: str) -> None:
         lc = Lifecycle(Database(db_url))
         lc.open_campaign("liangrong-2021", now=t("2021-11-08T00:00:00"), actor=MINISTRY)
-        tj = Actor.parse("province:天津")
         now = t("2021-12-01T10:00:00")
         made = []
         for i, category in enumerate(["manufacturing"] * 4 + ["ito"]):
@@ -183,10 +190,10 @@ class TestQuotas:
             lc.trigger(app_id, "submit", actor=me, now=now)
             made.append(app_id)
         for app_id in made[:3]:
-            lc.trigger(app_id, "recommend", actor=tj, now=now)
+            recommend_fully(lc, app_id, "天津", "liangrong-2021", now)
         with pytest.raises(Refusal):  # 1–3万亿 tier: at most 3 per category
-            lc.trigger(made[3], "recommend", actor=tj, now=now)
-        lc.trigger(made[4], "recommend", actor=tj, now=now)  # the ito volume has its own quota
+            recommend_fully(lc, made[3], "天津", "liangrong-2021", now)
+        recommend_fully(lc, made[4], "天津", "liangrong-2021", now)  # ito has its own quota
 
 
 class TestAuditTrail:
@@ -317,6 +324,7 @@ def test_a_version_conflict_changes_nothing_and_is_audited(
     monkeypatch.undo()
     assert state(life, app_id) == "draft"
     with life.db.sessions() as s:
-        (record,) = audit.history(s, app_id)
+        created, record = audit.history(s, app_id)
+        assert created.trigger == "create"
         assert (record.trigger, record.accepted, record.rule) == ("submit", False, "Conflict")
         assert list(audit.verify(s)) == []

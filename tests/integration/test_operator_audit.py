@@ -160,8 +160,9 @@ def test_dropped_last_record_is_named(db: Database) -> None:
         conn.execute(text("DELETE FROM operator_audit_log WHERE seq = 3"))
     with db.sessions() as s:
         breaks = list(audit.verify(s))
-    assert [b.chain for b in breaks] == [audit.OPERATORS]
+    assert [b.chain for b in breaks] == [audit.OPERATORS, audit.OPERATORS]
     assert "chain says 3 records" in breaks[0].problem and "log has 2" in breaks[0].problem
+    assert "records 3 records" in breaks[1].problem and "records were removed" in breaks[1].problem
 
 
 def test_cli_lists_and_verifies(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import uscc
-from tests.integration.test_cli_lifecycle import Cli, apply
+from tests.fixtures.cli import Cli
+from tests.integration.test_cli_lifecycle import apply
 
 E = "szzx-2026-2"
+M = ("--as", "ministry")
 SHEET_YAML = """\
 aggregation: mean
 conflict_same_province: false
@@ -26,7 +28,7 @@ criteria:
 def opened(tmp: Path) -> Cli:
     c = Cli(tmp)
     c.ok("db", "upgrade")
-    c.ok("campaign", "open", E, "--now", "2026-05-01")
+    c.ok("campaign", "open", E, "--now", "2026-05-01", "--as", "ministry")
     return c
 
 
@@ -56,13 +58,13 @@ def test_scoring_to_revocation(cli: Cli) -> None:
         cli.ok("review", app, "recommend", "--as", "province:广东", "--now", "2026-06-22T10:00")
     sheet = cli.tmp / "sheet.yaml"
     sheet.write_text(SHEET_YAML, "utf-8")
-    assert "2 criteria, aggregation mean" in cli.ok("scoring", "sheet", E, str(sheet))
-    opened = cli.ok("scoring", "open", E, "--now", "2026-07-20T09:00")
+    assert "2 criteria, aggregation mean" in cli.ok("scoring", "sheet", E, str(sheet), *M)
+    opened = cli.ok("scoring", "open", E, "--now", "2026-07-20T09:00", *M)
     assert opened.count("recommended -> expert_scoring") == 2
 
     # the applicant's own organisation cannot score it: exit 2, one line naming the rule
     line = cli.refused(
-        "scoring", "assign", apps[0], "x1", "--org", uscc(1), "--now", "2026-07-21T09:00"
+        "scoring", "assign", apps[0], "x1", "--org", uscc(1), "--now", "2026-07-21T09:00", *M
     )
     assert line.startswith("利益冲突回避")
     assert history(cli, apps[0])[-1] == ("expert:assign", False, "AvoidConflictOfInterest")
@@ -77,6 +79,7 @@ def test_scoring_to_revocation(cli: Cli) -> None:
                     expert,
                     "--province",
                     "北京",
+                    *M,
                     "--now",
                     "2026-07-21T09:00",
                 )
@@ -115,21 +118,25 @@ def test_scoring_to_revocation(cli: Cli) -> None:
         (int(apps[1]), 1, "75.00"),
     ]
     # top_k 1 from the sheet file: the two equal scores tie at the cut; exit 0, nothing decided
-    out = cli.ok("scoring", "shortlist", E, "--now", "2026-09-01T09:00")
+    out = cli.ok("scoring", "shortlist", E, "--now", "2026-09-01T09:00", *M)
     assert "ties to decide:" in out
     assert f"applications {apps[0]}, {apps[1]} tied at 75.00 for 1 place(s)" in out
-    as_json = json.loads(cli.ok("scoring", "shortlist", E, "--json", "--now", "2026-09-01T09:05"))
+    as_json = json.loads(
+        cli.ok("scoring", "shortlist", E, "--json", "--now", "2026-09-01T09:05", *M)
+    )
     assert as_json["ties"] == [
         {"category": "center", "score": "75.00", "app_ids": [int(a) for a in apps], "slots_left": 1}
     ]
-    assert cli.refused("notice", "publish", E, "--at", "2026-09-28T10:00").startswith(
+    assert cli.refused("notice", "publish", E, "--at", "2026-09-28T10:00", *M).startswith(
         "入围名单尚未确定"
     )
-    decided = cli.ok("scoring", "resolve-tie", E, "center", apps[1], "--now", "2026-09-02T09:00")
+    decided = cli.ok(
+        "scoring", "resolve-tie", E, "center", apps[1], "--now", "2026-09-02T09:00", *M
+    )
     assert f"{apps[1]}: expert_scoring -> shortlisted" in decided
     assert f"{apps[0]}: expert_scoring -> not_shortlisted" in decided
 
-    published = cli.ok("notice", "publish", E, "--at", "2026-09-28T10:00:00+08:00")
+    published = cli.ok("notice", "publish", E, "--at", "2026-09-28T10:00:00+08:00", *M)
     assert "2026-09-28..2026-10-09 9月28日至10月9日（5个工作日）" in published
     late = cli.refused(
         "notice",
@@ -139,6 +146,8 @@ def test_scoring_to_revocation(cli: Cli) -> None:
         "13800000000",
         "--reason",
         "材料不实",
+        "--as",
+        "public",
         "--now",
         "2026-10-10T00:00:01+08:00",
     )
@@ -161,14 +170,16 @@ def test_scoring_to_revocation(cli: Cli) -> None:
     assert "单位2" in html.read_text("utf-8")
 
     # edition E has no recertification and no annual report
-    assert cli.refused("recert", "open", apps[1], "--now", "2029-10-12").startswith(
+    assert cli.refused("recert", "open", apps[1], "--now", "2029-10-12", *M).startswith(
         "本批次未规定复审"
     )
-    assert cli.refused("reports", "open", E, "2026", "--now", "2026-12-01").startswith(
+    assert cli.refused("reports", "open", E, "2026", "--now", "2026-12-01", *M).startswith(
         "本批次未规定年度报告"
     )
-    assert "须填写理由" in cli.refused("recert", "revoke", apps[1], "--now", "2027-03-01")
-    revoked = cli.ok("recert", "revoke", apps[1], "--reason", "未按方案建设", "--now", "2027-03-01")
+    assert "须填写理由" in cli.refused("recert", "revoke", apps[1], "--now", "2027-03-01", *M)
+    revoked = cli.ok(
+        "recert", "revoke", apps[1], "--reason", "未按方案建设", "--now", "2027-03-01", *M
+    )
     assert revoked.strip() == f"{apps[1]}: confirmed -> revoked"
     assert json.loads(cli.ok("reports", "overdue", "--province", "广东", "--json")) == []
     assert cli.ok("audit", "verify").startswith("audit trail intact")
@@ -177,16 +188,19 @@ def test_scoring_to_revocation(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("scoring", "sheet", E, "missing.yaml"), "FILE: missing.yaml does not exist"),
+        (("scoring", "sheet", E, "missing.yaml", *M), "FILE: missing.yaml does not exist"),
         (("scoring", "rank", E), "scoring sheet: campaign 1 has no scoring sheet"),
-        (("scoring", "shortlist", "nope-2026"), "nope-2026"),
-        (("scoring", "assign", "abc", "e1"), "APP: 'abc' is not an application id"),
+        (("scoring", "shortlist", "nope-2026", *M), "nope-2026"),
+        (("scoring", "shortlist", E), "--as: required; scoring shortlist is done by ministry"),
+        (("scoring", "shortlist", E, "--as", "auditor"), "审计人员只读"),
+        (("scoring", "assign", "abc", "e1", *M), "APP: 'abc' is not an application id"),
         (("scoring", "score", "1", "--set", "x", "--as", "expert:e1"), "--set: 'x'"),
-        (("notice", "resolve", "7", "upheld", "--reason", "r"), "OBJECTION: no objection"),
+        (("notice", "resolve", "7", "upheld", "--reason", "r", *M), "OBJECTION: no objection"),
         (("notice", "export", E), "--xlsx"),
         (("reports", "overdue", "--province", "火星"), "火星"),
         (("reports", "submit", "1", "2026", "--file", "r.json", "--as", "x"), "--as"),
-        (("recert", "renew", "999"), "APP: no application with id 999"),
+        (("recert", "renew", "999", *M), "APP: no application with id 999"),
+        (("recert", "open"), "--as: required; recert open is done by ministry | system"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(

@@ -73,9 +73,13 @@ def test_notice_results_command_exits_2_without_a_shortlist(
     wiring._database.cache_clear()
     runner = CliRunner()
     assert (
-        runner.invoke(app, ["campaign", "open", "szzx-2026-2", "--now", "2026-05-01"]).exit_code
+        runner.invoke(
+            app, ["campaign", "open", "szzx-2026-2", "--now", "2026-05-01", "--as", "ministry"]
+        ).exit_code
         == 0
     )
-    result = runner.invoke(app, ["notice", "results", "szzx-2026-2", "--now", "2026-09-02"])
+    result = runner.invoke(
+        app, ["notice", "results", "szzx-2026-2", "--now", "2026-09-02", "--as", "ministry"]
+    )
     assert result.exit_code == 2
     assert "no shortlisted application" in result.output

@@ -21,6 +21,7 @@ from store.models import Application, OutboxMessage
 from store.review import Review
 from store.review_models import AnnualReport, Recertification
 from store.service import Lifecycle
+from tests.fixtures.review import recommend_fully
 from tests.integration.test_lifecycle_store import MINISTRY, new_app, t
 
 SYSTEM = Actor.parse("system")
@@ -87,7 +88,7 @@ def recommended(
     """A draft with a valid form, submitted and recommended by its province."""
     app_id, me = new_app(c.lc, n, province, edition=c.edition, category=category)
     c.lc.trigger(app_id, "submit", actor=me, now=c.submit_at)
-    c.lc.trigger(app_id, "recommend", actor=Actor.parse(f"province:{province}"), now=c.recommend_at)
+    recommend_fully(c.lc, app_id, province, c.edition, c.recommend_at)
     return app_id, me
 
 
@@ -278,6 +279,7 @@ class TestEditionA:
 
         moves = [m for m in triggers(c, keep) if ":" not in m[0]]
         assert moves == [
+            ("create", True),
             ("submit", True),
             ("recommend", True),
             ("open_scoring", True),

@@ -77,16 +77,36 @@ def test_import_installs_next_year(tmp_path: Path) -> None:
     src.parent.mkdir()
     src.write_text(GOOD, encoding="utf-8")
     target = tmp_path / "cal"
-    env = {"SHENBAO_CALENDAR_DIR": str(target)}
-    r = run("import", str(src), env=env)
+    db_url = f"sqlite:///{tmp_path / 'trail.db'}"
+    env = {"SHENBAO_CALENDAR_DIR": str(target), "SHENBAO_DATABASE_URL": db_url}
+    missing = run("import", str(src), env=env)
+    assert missing.returncode == 2
+    assert "--as: required; calendar import is done by ministry | system" in missing.stderr
+    assert not (target / "2027.toml").exists()
+    refused = run("import", str(src), "--as", "province:广东", env=env)
+    assert refused.returncode == 2 and "无权操作" in refused.stderr
+    assert not (target / "2027.toml").exists()
+    r = run("import", str(src), "--as", "ministry", env=env)
     assert r.returncode == 0, r.stderr
     assert (target / "2027.toml").is_file()
     assert run("is-working-day", "2027-01-09", env=env).stdout == "true\n"
-    again = run("import", str(src), env=env)
+    again = run("import", str(src), "--as", "ministry", env=env)
     assert again.returncode == 2 and "already installed" in again.stderr
     bad = tmp_path / "bad" / "2027.toml"
     bad.parent.mkdir()
     bad.write_text(GOOD.replace("2027-01-09", "2027-01-08"), encoding="utf-8")
-    r = run("import", str(bad), "--replace", env=env)
+    r = run("import", str(bad), "--replace", "--as", "system", env=env)
     assert r.returncode == 2 and "Saturday or Sunday" in r.stderr
     assert run("is-working-day", "2027-01-09", env=env).stdout == "true\n"  # unchanged
+
+    from store.audit import operator_history
+    from store.db import Database
+
+    with Database(db_url).sessions() as s:
+        trail = [(r.act, r.actor_role, r.accepted) for r in operator_history(s)]
+    assert trail == [
+        ("calendar.import", "province", False),
+        ("calendar.import", "ministry", True),
+        ("calendar.import", "ministry", False),
+        ("calendar.import", "system", False),
+    ]

@@ -210,7 +210,8 @@ def _facts(
             edition_id="szzx-2026-2",
             org_uscc="91440300MA5G8ABC1X",
             province="广东",
-            group="中国电子信息产业集团有限公司",
+            # a central enterprise's application is reviewed by its group, never its province
+            group="中国电子信息产业集团有限公司" if actor.role is Role.GROUP else None,
             category="center",
             consortium=False,
             state=state.value,
