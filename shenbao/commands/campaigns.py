@@ -35,7 +35,10 @@ def timetable(campaign: Any) -> list[tuple[datetime, str]]:
         out.append((app_w.opens_at, "申报开始 application window opens"))
         for n in edition.reminders.application_close_days:
             out.append(
-                (reminder_at(app_w.closes, n), f"申报截止前{n}天提醒 reminder, {n} days left")
+                (
+                    reminder_at(app_w.closes, n),
+                    f"申报截止前{n}天提醒 reminder, {n} day{'s' if n != 1 else ''} left",
+                )
             )
         out.append((app_w.ends_at, "申报截止 window closes: drafts locked"))
     if screening is not None:
@@ -43,12 +46,14 @@ def timetable(campaign: Any) -> list[tuple[datetime, str]]:
             when = reminder_at(screening.closes, n, unit="working_days")
             out.append((when, f"推荐截止前{n}个工作日提醒 screening reminder"))
         out.append((screening.ends_at, "推荐截止 screening closes: report to the ministry"))
+    confirmed_in = campaign.year  # titles are confirmed when the 公示 ends
     with lifecycle().db.sessions() as s:
         for notice in s.scalars(select(Notice).where(Notice.campaign_id == campaign.id)):
             out.append((notice.ends_at, f"公示截止 notice {notice.label} ends"))
+            confirmed_in = max(confirmed_in, notice.last_day.year)
     rule = edition.annual_report
     if rule is not None:
-        due = rule.due_date(rule.first_report_year(campaign.year))
+        due = rule.due_date(rule.first_report_year(confirmed_in))
         out.append((day_start(due + timedelta(days=1)), f"报告截止 first annual reports due {due}"))
     return sorted(out, key=lambda m: m[0])
 
