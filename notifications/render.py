@@ -368,6 +368,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters.update(
         when=_when, day=_day, http_url=_http_url, nl2br=_nl2br, paragraphs=_paragraphs
     )
+    env.filters["capfirst"] = lambda value: str(value)[:1].upper() + str(value)[1:]
     env.globals.update(fact=_fact, table=_table)
     return env
 

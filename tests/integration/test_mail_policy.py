@@ -311,3 +311,18 @@ def test_preview_renders_the_applications_real_context_or_says_it_does_not_apply
     assert refused.exit_code == 2 and "does not apply" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
     wiring._database.cache_clear()
+
+
+def test_english_mail_names_departments_and_programs_in_english(sqlite_url: str) -> None:
+    c = campaign_b(sqlite_url)
+    app, _ = recommended(c, 31, "广东", "manufacturing")
+    (row,) = [r for r in outbox(c, "recommended") if r.application_id == app]
+    _, zh, _ = built(row, "zh")
+    _, en, _ = built(row, "en")
+    by = next(line for line in zh.splitlines() if line.startswith("推荐单位："))
+    assert by.startswith("推荐单位：广东") and by.endswith("主管部门")  # the department that acted
+    lead = en.split("\n\n")[1]
+    assert lead.startswith("The Guangdong ") and " department recommended" in lead
+    assert "(pilot)" in en
+    assert "Category: Manufacturing" in en
+    assert not has_han(en.replace(row.context["enterprise_name"], ""))
