@@ -214,31 +214,31 @@ class Demo:
                 contacts.add("province_commerce", province, f"{_slug(province)}@commerce.example.cn",
                              code, p.opens)  # fmt: skip
             opened = self.flow("campaign", edition=ed.id, year=ed.year, now=p.opens.isoformat())
-            step(f"campaign opened ({opened['campaign_id']}); next run {opened['next_run']}")
+            step(f"申报启动（批次 {ed.id}）；下一步 {opened['next_run']}")
 
             self.apply(n)
-            step(f"{n} applications created ({sum(a.valid for a in self.result.applicants)} "
-                 "with valid forms)")  # fmt: skip
+            step(f"{n} 家企业创建申报（其中 {sum(a.valid for a in self.result.applicants)} 份"
+                 "申报表合格）")  # fmt: skip
             self.submit()
-            step("submissions: valid forms accepted, invalid forms refused with every problem")
+            step("提交申报：合格的受理，不合格的被拒并逐项列明问题")
             self.remind()
-            step("reminders before the window closed (7, 3, 1 days) written to the mail folder")
+            step("截止前 7、3、1 天提醒已写入邮件目录")
             self.late()
-            step("late submissions refused: 逾期不予受理")
+            step("截止后提交被拒：逾期不予受理")
             self.provincial_reviews()
-            step("provincial reviews: recommended within quota, the rest refused or rejected")
+            step("省级推荐：名额内推荐，超出名额的被拒并附理由不予推荐")
             after = self.flow("campaign", edition=ed.id, year=ed.year,
                               now=p.after_screening.isoformat())  # fmt: skip
-            step(f"window closed: drafts locked ({after['done']['lapsed']}), screening report "
-                 f"sent, scoring opened ({after['done'].get('scoring_opened', 0)})")  # fmt: skip
+            step(f"申报截止：未提交草稿锁定 {after['done']['lapsed']} 份，推荐情况报主管部委，"
+                 f"进入专家评审 {after['done'].get('scoring_opened', 0)} 家")  # fmt: skip
             tie = self.scoring()
-            step(f"expert scoring; shortlist top {p.top_k} per category; {tie}")
+            step(f"专家评审；每类前 {p.top_k} 名入围；{tie}")
             notice = self.notice()
             step(notice)
             if p.reports_open is not None:
                 step(self.annual_reports())
             else:
-                step(f"{ed.id} states no annual report: the round is skipped")
+                step(f"{ed.id} 未规定年度报告：跳过")
             self.flow("deadline_sweep", now=(p.close_notice + timedelta(days=1)).isoformat())
         return self.result
 
@@ -362,7 +362,7 @@ class Demo:
                                          now=p.scoring + timedelta(days=3))  # fmt: skip
         outcome = self.review.shortlist(cid, top_k=p.top_k, actor=MINISTRY, now=p.shortlist)
         if not outcome.ties:
-            return "no tie at the cut"
+            return "入围线无并列"
         for tie in outcome.ties:
             choice = sorted(tie.app_ids)[: tie.slots_left]
             self.review.resolve_tie(cid, tie.category, choice, actor=MINISTRY,
@@ -372,8 +372,8 @@ class Demo:
             self.result.notes.append(
                 f"{self.edition.category(tie.category).name_zh}入围线并列（{tie.score} 分）：{names}；由主管司局选定 {chosen}"
             )
-        cats = ", ".join(t.category for t in outcome.ties)
-        return f"tie at the cut ({cats}) reported and decided by the coordinator"
+        cats = "、".join(self.edition.category(t.category).name_zh for t in outcome.ties)
+        return f"入围线并列（{cats}）已报主管司局并由其选定"
 
     def notice(self) -> str:
         p, ed = self.plan, self.edition
@@ -400,7 +400,7 @@ class Demo:
             f"公示 {label}：对 {upheld.name} 的异议成立（移出名单），对 {dismissed.name} 的异议"
             "不成立；公示期结束后 1 秒提出的异议不予受理"
         )
-        return f"公示 {label}, objections heard; {closed['applied']['notices_closed']} decided"
+        return f"公示 {label}，异议已核查；公示期满处理 {closed['applied']['notices_closed']} 家"
 
     def annual_reports(self) -> str:
         from programs.forms import example_annual_report
@@ -434,7 +434,7 @@ class Demo:
             f"{getattr(submitted, 'working_days_late', '?')} 个工作日；{missing.name} 未提交"
             "（已发送逾期提醒，并通报主管部门）"
         )
-        return f"annual reports on {year}: one late, one missing; overdue reminders sent"
+        return f"{year} 年度报告：一家逾期提交，一家未提交；已发逾期提醒并通报主管部门"
 
 
 def _slug(province: str) -> str:
