@@ -214,6 +214,13 @@ _TYPES = [
     _t("renewed", "enterprise", ("title", "term"), "复核通过", "Title renewed"),
     _t("revoked", "enterprise", ("title", "reason"), "撤销称号", "Title revoked"),
     _t("delivery_failed", "coordinator", ("failures",), "邮件投递失败", "Mail delivery failed"),
+    _t(
+        "account_confirm",
+        "enterprise",
+        ("purpose", "actor", "confirm_url", "expires_at"),
+        "账户确认",
+        "Account confirmation",
+    ),  # fmt: skip
 ]
 
 MESSAGE_TYPES: dict[str, MessageTypeInfo] = {info.name: info for info in _TYPES}
@@ -579,6 +586,13 @@ _EXAMPLES: dict[str, dict[str, object]] = {
     "revoked": {
         "title": "信息技术外包和制造业融合发展重点企业",
         "reason": "连续两年未按时报送年度发展情况。",
+    },
+    "account_confirm": {
+        "application_id": "-",
+        "purpose": "confirm",
+        "actor": "enterprise:91440300MA5FXXXX0X",
+        "confirm_url": "http://127.0.0.1:8000/account/activate?token=Zm9vYmFy",
+        "expires_at": "2026-06-03T10:00:00+08:00",
     },
     "delivery_failed": {
         "failures": [

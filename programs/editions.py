@@ -38,7 +38,7 @@ class EditionError(ValueError):
 class Category:
     id: str
     name_zh: str
-    name_en: str = ""
+    name_en: str = ""  # as the English messages name it (e.g. "IT outsourcing")
 
 
 @dataclass(frozen=True)
@@ -679,8 +679,13 @@ class _Parser:
             if category_id in seen:
                 raise self.fail(f"{where}.id", f"类别 '{category_id}' 重复 (duplicate category)")
             seen.add(category_id)
-            name_en = self.text(item, "name_en", where, required=False) or ""
-            categories.append(Category(category_id, self.text(item, "name_zh", where), name_en))
+            categories.append(
+                Category(
+                    category_id,
+                    self.text(item, "name_zh", where),
+                    self.text(item, "name_en", where, required=False),
+                )
+            )
         return tuple(categories)
 
     def window(self, data: Mapping[str, Any], key: str) -> tuple[Window, str] | None:

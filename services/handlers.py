@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from deadlines import Window, require_aware
 from services.errors import Conflict, NotFound, Refused
 from states.actors import Actor
-from states.acts import ActSpec, Kind, act
+from states.acts import ActSpec, act
 from states.rules import Refusal
 from store.audit import append_operator
 from store.db import Database
@@ -55,7 +55,7 @@ def _review(db: Database) -> Any:
 
 
 def _trail_trigger(spec: ActSpec) -> str:
-    return spec.triggers[0] if spec.kind is Kind.MOVE and spec.triggers else spec.name
+    return spec.trail
 
 
 def audit_refusal(
@@ -423,13 +423,14 @@ def define_sheet(
     spec = authorize(db, "scoring.sheet", actor, now, details={"edition": edition_id})
     with _refusals(db, spec, actor, now, details={"edition": edition_id}):
         campaign_id = _campaign_id(db, edition_id, year)
-        sheet = _review(db).define_sheet(campaign_id, data, actor=actor, now=now)
-        with db.transaction() as s:
+
+        def after(s: Any, sheet: Any) -> None:
             audit_operator(
                 s, spec, actor, now, f"scoring sheet of campaign {campaign_id} defined",
                 campaign=campaign_id, criteria=len(sheet.criteria),
             )  # fmt: skip
-        return sheet
+
+        return _review(db).define_sheet(campaign_id, data, actor=actor, now=now, after=after)
 
 
 def open_scoring(

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     app: typer.Typer
 
 # group or command name -> (module in shenbao.commands, how it is mounted)
-SUB_APPS = {"calendar": "calendar", "db": "db", "audit": "audit", "states": "states"}
+SUB_APPS = {"calendar": "calendar", "db": "db", "audit": "audit", "states": "states",
+            "accounts": "accounts"}  # fmt: skip
 REGISTERED = {
     "lifecycle": ("campaign", "apply", "submit", "withdraw", "review", "list"),
     "review": ("scoring", "notice", "reports", "recert"),
@@ -24,6 +25,7 @@ REGISTERED = {
     "notify": ("notify", "contacts"),
     "orchestration": ("serve", "campaign"),
     "campaigns": ("campaign",),
+    "web": ("web", "web-routes"),
 }
 HELP = "shenbao 申报: runs government program application campaigns end to end."
 

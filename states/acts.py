@@ -34,6 +34,12 @@ class ActSpec:
     description_zh: str
     clause: str
     triggers: tuple[str, ...] = ()  # lifecycle triggers the act fires (MOVE acts)
+    event: str = ""  # the trigger its records carry on the application's chain (EVENT acts)
+
+    @property
+    def trail(self) -> str:
+        """What an audit record of this act is called (a trigger, an event, or the act)."""
+        return self.event or (self.triggers[0] if self.triggers else self.name)
 
     def allowed(self) -> str:
         """`ministry, system`: the roles allowed, in the order of `Role`."""
@@ -109,6 +115,7 @@ ACTS: tuple[ActSpec, ...] = (
         "apply",
         "创建申报（草稿）",
         f"{LIANGRONG_2021} 附件1 七 企业向其所在省级主管部门提出申请",
+        event="create",
     ),
     ActSpec(
         "form.save",
@@ -117,6 +124,7 @@ ACTS: tuple[ActSpec, ...] = (
         "form save",
         "保存申报表",
         f"{SZZX_2026} 四（二）申报对象对材料真实性、完整性负责",
+        event="form:save",
     ),
     _move("submit", "submit", "submit"),
     _move("withdraw", "withdraw", "withdraw"),
@@ -140,6 +148,7 @@ ACTS: tuple[ActSpec, ...] = (
         "scoring assign",
         "指派评审专家",
         f"{LIANGRONG_2021} 附件1 八; 回避原则",
+        event="expert:assign",
     ),
     ActSpec(
         "scoring.replace",
@@ -148,6 +157,7 @@ ACTS: tuple[ActSpec, ...] = (
         "scoring replace",
         "更换评审专家",
         f"{LIANGRONG_2021} 附件1 八; 回避原则",
+        event="expert:replace",
     ),
     ActSpec(
         "scoring.score",
@@ -156,6 +166,7 @@ ACTS: tuple[ActSpec, ...] = (
         "scoring score",
         "专家评分",
         f"{LIANGRONG_2021} 附件1 八",
+        event="score:submit",
     ),
     _move("scoring.shortlist", "scoring shortlist", "shortlist", "decline"),
     _move("scoring.resolve_tie", "scoring resolve-tie", "shortlist", "decline"),
@@ -167,6 +178,7 @@ ACTS: tuple[ActSpec, ...] = (
         "notice object",
         "提出公示异议",
         f"{LIANGRONG_2021} 附件1 九",
+        event="objection:file",
     ),
     ActSpec(
         "notice.resolve",
@@ -175,6 +187,7 @@ ACTS: tuple[ActSpec, ...] = (
         "notice resolve",
         "处理公示异议",
         f"{LIANGRONG_2021} 附件1 十",
+        event="objection:resolve",
     ),
     _move("notice.close", "notice close", "confirm", "remove"),
     _move("notice.results", "notice results", "confirm"),
@@ -185,6 +198,7 @@ ACTS: tuple[ActSpec, ...] = (
         "reports open",
         "开启年度报告",
         f"{LIANGRONG_2021} 附件1 十一",
+        event="report:open",
     ),
     ActSpec(
         "reports.submit",
@@ -193,6 +207,7 @@ ACTS: tuple[ActSpec, ...] = (
         "reports submit",
         "提交年度报告",
         f"{LIANGRONG_2021} 附件1 十一",
+        event="report:submit",
     ),
     _move("recert.open", "recert open", "open_recertification"),
     _move("recert.renew", "recert renew", "renew"),

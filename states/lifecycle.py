@@ -294,3 +294,18 @@ def describe(triggers: Iterable[str] | None = None) -> list[str]:
             f"{spec.trigger}: {sources} -> {spec.dest.value} ({roles}{reason}) {spec.description_zh}"
         )
     return lines
+
+
+def held_from(start: State) -> tuple[State, ...]:
+    """`start` and every state its moves lead to, withdrawal excepted (a withdrawn application
+    gives back what it held): `held_from(RECOMMENDED)` are the states that hold a recommendation
+    slot, `held_from(EXPERT_SCORING)` those of applications that went through scoring."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        state = todo.pop()
+        for spec in outgoing(state):
+            if spec.dest not in seen and spec.dest is not State.WITHDRAWN:
+                seen.add(spec.dest)
+                todo.append(spec.dest)
+    return (start, *(s for s in State if s in seen and s is not start))

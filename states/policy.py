@@ -79,6 +79,8 @@ def _guards(trigger: str, policy: tuple[type[Rule], ...]) -> tuple[Rule, ...]:
 def evaluate(facts: TransitionFacts, policy: Sequence[type[Rule]] = POLICY) -> Outcome:
     """The first rejection in policy order, or an acceptance naming the transition."""
     for rule in _guards(facts.trigger, tuple(policy)):
+        if rule.FROM_STATES is not None and facts.from_state not in rule.FROM_STATES:
+            continue  # the rule guards these triggers from other states only
         outcome = rule.decide(facts)
         if not outcome.accepted:
             return outcome

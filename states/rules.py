@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,6 +54,35 @@ def _frozen_mapping(value: Mapping[str, object] | None = None) -> Mapping[str, o
     return MappingProxyType(dict(value or {}))
 
 
+# Typed facts per stage, computed by the store, read by the rules of that stage.
+
+
+@dataclass(frozen=True)
+class ScoringFacts:
+    """Expert scoring of one application: complete (every assigned expert scored or replaced,
+    at least the edition's minimum), and what is missing when not."""
+
+    complete: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """The 公示 as it bears on one application: whether the edition holds one, and once it was
+    published the outcome (confirm | remove | hold | running) and its last second, as shown."""
+
+    has_notice: bool
+    outcome: str | None = None
+    ends: str | None = None
+
+
+@dataclass(frozen=True)
+class RecertFacts:
+    """When a title is next re-examined (None: the edition states no recertification cycle)."""
+
+    due: date | None
+
+
 @dataclass(frozen=True)
 class TransitionFacts:
     """Everything the policy looks at for one attempted trigger."""
@@ -67,7 +96,9 @@ class TransitionFacts:
     reason: str | None
     quotas: tuple[QuotaUsage, ...] = ()
     form_errors: tuple[str, ...] = ()
-    extra: Mapping[str, object] = field(default_factory=_frozen_mapping)
+    scoring: ScoringFacts | None = None
+    notice: NoticeFacts | None = None
+    recert: RecertFacts | None = None
     # the application's edition's clauses by name (`route`, `late_submission`, ...), with
     # `reference` for the edition's document: refusals cite these, never a constant
     clauses: Mapping[str, str] = field(default_factory=_frozen_mapping)  # type: ignore[assignment]
@@ -94,8 +125,6 @@ class TransitionFacts:
             )
         object.__setattr__(self, "quotas", tuple(self.quotas))
         object.__setattr__(self, "form_errors", tuple(self.form_errors))
-        if not isinstance(self.extra, MappingProxyType):
-            object.__setattr__(self, "extra", _frozen_mapping(self.extra))
         if not isinstance(self.clauses, MappingProxyType):
             object.__setattr__(self, "clauses", _frozen_mapping(self.clauses))
 
@@ -167,11 +196,13 @@ def _triggers_where(predicate: Callable[[TransitionSpec], bool]) -> frozenset[st
 class Rule:
     """Base of every rule. Subclasses set `TRIGGERS` (None: every trigger) and write `decide`.
 
-    `FROM_STATES` / `TO_STATES` are derived from the table for the triggers guarded, as in
-    Prefect's orchestration rules, so that a rule's scope can be read without running it.
+    As in Prefect's orchestration rules, a rule's scope is read without running it: `FROM_STATES`
+    (None: every source of the triggers guarded, from the table) narrows the states it guards, and
+    the policy consults a rule only for a move from one of its `from_states()`.
     """
 
     TRIGGERS: ClassVar[frozenset[str] | None] = None
+    FROM_STATES: ClassVar[frozenset[State] | None] = None
 
     @classmethod
     def name(cls) -> str:
@@ -180,7 +211,8 @@ class Rule:
     @classmethod
     def from_states(cls) -> frozenset[State]:
         specs = [s for s in TRIGGERS.values() if cls.TRIGGERS is None or s.trigger in cls.TRIGGERS]
-        return frozenset(state for spec in specs for state in spec.sources)
+        sources = frozenset(state for spec in specs for state in spec.sources)
+        return sources if cls.FROM_STATES is None else sources & cls.FROM_STATES
 
     @classmethod
     def to_states(cls) -> frozenset[State]:
@@ -188,7 +220,9 @@ class Rule:
         return frozenset(spec.dest for spec in specs)
 
     def applies_to(self, facts: TransitionFacts) -> bool:
-        return self.TRIGGERS is None or facts.trigger in self.TRIGGERS
+        if self.TRIGGERS is not None and facts.trigger not in self.TRIGGERS:
+            return False
+        return self.FROM_STATES is None or facts.from_state in self.FROM_STATES
 
     def check(self, facts: TransitionFacts) -> Outcome:
         """Accept when the rule does not guard this trigger; otherwise decide."""

@@ -17,8 +17,9 @@ from deadlines import Window, default_calendar, require_aware
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states.actors import Actor, Role
+from states.event_rules import EventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import Refusal
+from states.rules import ApplicationFacts, Refusal
 from store import audit, formcheck
 from store.db import Database
 from store.models import Application, Campaign, FormVersion, Organisation
@@ -228,15 +229,21 @@ class Lifecycle:
         """Store a new version of the form (drafts only, by the applicant)."""
         with self.db.transaction() as s:
             app = self._get(s, app_id)
-            if actor.role is not Role.ENTERPRISE or actor.scope != app.uscc:
-                raise Refusal("OnlyApplicantActs", f"无权操作: {actor} may not edit {app_id}")
-            if app.status != State.DRAFT.value:
-                raise Refusal(
-                    "EditOnlyDrafts",
-                    f"不可修改: application {app_id} is {app.status}; only drafts are edited",
-                )
-            _check_form_owner(form, app.uscc)
             edition = load_edition(app.campaign.edition_id)
+            outcome = evaluate_event(
+                EventFacts(
+                    event="form:save",
+                    actor=actor,
+                    now=now,
+                    application=ApplicationFacts(
+                        app.id, edition.id, app.uscc, app.province, app.group_name,
+                        app.category, app.consortium, app.status,
+                    ),
+                )
+            )  # fmt: skip
+            if not outcome.accepted:
+                raise Refusal(outcome.rule, outcome.message)
+            _check_form_owner(form, app.uscc)
             app.consortium = consortium_of(form)
             edition.quota_limits(
                 province=app.province,
@@ -256,6 +263,21 @@ class Lifecycle:
                     saved_at=now,
                     saved_by=str(actor),
                 )
+            )
+            audit.append(
+                s,
+                app,
+                trigger="form:save",
+                from_state=app.status,
+                to_state=app.status,
+                accepted=True,
+                actor_role=actor.role.value,
+                actor_scope=actor.scope,
+                reason=None,
+                rule="Review",
+                message=f"accepted: form version {app.form_version} of application {app.id} saved",
+                at=now,
+                details={"form_version": app.form_version, "consortium": app.consortium},
             )
             return app.form_version
 

@@ -21,14 +21,17 @@ from sqlalchemy.orm import Session
 from deadlines import Window
 from programs.editions import Edition, QuotaLimit, load_edition
 from states.actors import DEPARTMENTS, Actor
-from states.lifecycle import State
+from states.lifecycle import State, held_from
 from states.machine import fire
 from states.policy import evaluate
 from states.rules import (
     ApplicationFacts,
+    NoticeFacts,
     Outcome,
     QuotaUsage,
+    RecertFacts,
     Refusal,
+    ScoringFacts,
     TransitionFacts,
     awaits_other_department,
     edition_clauses,
@@ -38,21 +41,8 @@ from store.events import outbox_rows_for
 from store.models import Application, AuditRecord, Campaign
 from store.outbox import insert_rows
 
-# States that hold a recommendation slot (withdrawn / not recommended free it).
-QUOTA_STATES = tuple(
-    s.value
-    for s in (
-        State.RECOMMENDED,
-        State.EXPERT_SCORING,
-        State.SHORTLISTED,
-        State.NOT_SHORTLISTED,
-        State.PUBLIC_NOTICE,
-        State.CONFIRMED,
-        State.REMOVED_AFTER_NOTICE,
-        State.UNDER_RECERTIFICATION,
-        State.REVOKED,
-    )
-)
+# States that hold a recommendation slot (withdrawn / not recommended free it), from the table.
+QUOTA_STATES = tuple(s.value for s in held_from(State.RECOMMENDED))
 CHUNK = 500
 
 
@@ -71,7 +61,10 @@ class Request:
     actor: Actor
     reason: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
-    extra: Mapping[str, object] = field(default_factory=dict)
+    # the typed facts of the stage, when the trigger needs them
+    scoring: ScoringFacts | None = None
+    notice: NoticeFacts | None = None
+    recert: RecertFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -379,7 +372,9 @@ class TransitionEngine:
             reason=r.reason,
             quotas=quotas,
             form_errors=form_errors,
-            extra=r.extra,
+            scoring=r.scoring,
+            notice=r.notice,
+            recert=r.recert,
             clauses=edition_clauses(edition),
             departments=edition.reviewing_departments,
             opinions=opinions,

@@ -317,8 +317,14 @@ class _Evaluator:
                 return self.result(spec, MISSING, body, threshold=threshold_text)
         values: dict[str, Any] = {spec.numerator: top, spec.denominator: bottom}
         if bottom == 0:
-            body = f"{spec.label_zh}: 无法计算（{bottom_field.label_zh}为0）"
-            return self.result(spec, MISSING, body, threshold=threshold_text, values=values)
+            # nothing to divide by is a fact, not a gap: with no one (or nothing) to count there
+            # is no per-head amount that could reach the threshold
+            body = (
+                f"{spec.label_zh}: {bottom_field.label_zh}为"
+                f"{format_quantity(bottom, bottom_field.unit)}，无人均可计，"
+                f"未达到{format_quantity(spec.threshold, unit)}"
+            )
+            return self.result(spec, NOT_MET, body, threshold=threshold_text, values=values)
         ratio = Decimal(top) / Decimal(bottom)
         shown = ratio.quantize(_RATIO_PLACES, rounding=ROUND_DOWN)
         values["ratio"] = shown

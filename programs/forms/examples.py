@@ -248,7 +248,9 @@ def _liangrong_common(form: dict[str, Any], rng: random.Random) -> None:
     economics["revenue_growth"] = _pct(rng, -10, 40)
     economics["profit"] = _money(revenue * rng.uniform(-0.03, 0.15))
     economics["profit_growth"] = _pct(rng, -30, 60)
-    economics["profitable_3_years"] = rng.random() < 0.8
+    steady = rng.random() < 0.8
+    # a loss last year is not three profitable years in a row
+    economics["profitable_3_years"] = steady and Decimal(economics["profit"]) >= 0
     economics["bank_credit_rating"] = rng.choice(("AAA", "AA+", "AA", "A"))
 
 

@@ -198,13 +198,28 @@ class Section:
         raise KeyError(f"{self.id}.{field_id}")
 
 
+CHECK_RULES = frozenset({"part_of", "sum_of", "no_loss_if"})
+
+
 @dataclass(frozen=True)
 class Check:
-    """A cross-field rule: `part` may not exceed `whole` (其中 … 不得大于总数)."""
+    """A cross-field rule, with the clause it enforces when the data names one:
+
+    - part_of: `part` may not exceed `whole` (其中 … 不得大于总数);
+    - sum_of: `parts` together may not exceed `whole` (kinds that are parts of one total);
+    - no_loss_if: `part` (an amount, `field:` in the data) may not be negative while the yes/no
+      `whole` (`flag:` in the data) says 是.
+    """
 
     rule: str
     part: str
     whole: str
+    parts: tuple[str, ...] = ()
+    clause: str = ""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (*(self.parts or (self.part,)), self.whole)
 
 
 @dataclass(frozen=True)
@@ -441,8 +456,8 @@ def _check_references(schema: FormSchema, where: str) -> None:
             raise SchemaError(f"{where}: {label}: 无此填写项 {path} (unknown field)") from exc
 
     for check in schema.checks:
-        known(check.part, "checks")
-        known(check.whole, "checks")
+        for path in check.paths:
+            known(path, "checks")
     for _section_item, item in schema.iter_fields():
         if item.required_if is not None:
             known(item.required_if.path, f"{item.id}.required_if")
@@ -630,9 +645,23 @@ def _field(raw: Any, where: str, *, in_table: bool = False) -> Field:
 
 
 def _check(raw: Any, where: str) -> Check:
-    if not isinstance(raw, dict) or raw.get("rule") != "part_of":
-        raise SchemaError(f"{where}: 仅支持 rule: part_of (only part_of checks)")
-    return Check(rule="part_of", part=str(raw["part"]), whole=str(raw["whole"]))
+    rules = ", ".join(sorted(CHECK_RULES))
+    if not isinstance(raw, dict) or raw.get("rule") not in CHECK_RULES:
+        raise SchemaError(f"{where}: 仅支持 rule: {rules} (only these checks)")
+    rule = str(raw["rule"])
+    clause = str(raw.get("clause") or "")
+    if rule == "sum_of":
+        parts = raw.get("parts")
+        if not isinstance(parts, list) or len(parts) < 2 or "whole" not in raw:
+            raise SchemaError(f"{where}: sum_of 需要 parts（至少两项）和 whole (parts and whole)")
+        return Check(rule, str(parts[0]), str(raw["whole"]), tuple(map(str, parts)), clause)
+    if rule == "no_loss_if":
+        if "field" not in raw or "flag" not in raw:
+            raise SchemaError(f"{where}: no_loss_if 需要 field 和 flag (field and flag)")
+        return Check(rule, str(raw["field"]), str(raw["flag"]), clause=clause)
+    if "part" not in raw or "whole" not in raw:
+        raise SchemaError(f"{where}: {rule} 需要 part 和 whole (part and whole)")
+    return Check(rule, str(raw["part"]), str(raw["whole"]), clause=clause)
 
 
 def _criterion(raw: Any, where: str) -> CriterionSpec:

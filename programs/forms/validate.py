@@ -13,6 +13,7 @@ from typing import Any
 from programs.forms.issues import FormIssue, FormValidationError
 from programs.forms.schema import (
     MULTI_SEPARATORS,
+    Check,
     Field,
     FormSchema,
     Section,
@@ -795,21 +796,92 @@ class _Parser:
     # -- cross-field rules
 
     def cross_checks(self, typed: Mapping[str, Any]) -> None:
+        exceeded: set[tuple[str, str]] = set()  # (part, whole) already reported by part_of
         for check in self.schema.checks:
-            part = _lookup(typed, check.part)
-            whole = _lookup(typed, check.whole)
-            if not isinstance(part, int | Decimal) or not isinstance(whole, int | Decimal):
-                continue
-            if part > whole:
-                part_field = self.schema.field(check.part)
-                whole_field = self.schema.field(check.whole)
-                self.issue(
-                    check.part,
-                    "part_exceeds_total",
-                    f"{part_field.label_zh}（{format_quantity(part, part_field.unit)}）"
-                    f"不得大于{whole_field.label_zh}（{format_quantity(whole, whole_field.unit)}）",
-                    f"must not exceed {check.whole} ({part} > {whole})",
-                )
+            if check.rule == "part_of":
+                if self.part_of(check, typed):
+                    exceeded.add((check.part, check.whole))
+        for check in self.schema.checks:
+            if check.rule == "sum_of":
+                if not any((part, check.whole) in exceeded for part in check.parts):
+                    self.sum_of(check, typed)
+            elif check.rule == "no_loss_if":
+                self.no_loss_if(check, typed)
+
+    @staticmethod
+    def _cite(check: Check) -> tuple[str, str]:
+        return (f"（{check.clause}）", f" ({check.clause})") if check.clause else ("", "")
+
+    def part_of(self, check: Check, typed: Mapping[str, Any]) -> bool:
+        part = _lookup(typed, check.part)
+        whole = _lookup(typed, check.whole)
+        if not _is_number(part) or not _is_number(whole) or part <= whole:
+            return False
+        part_field = self.schema.field(check.part)
+        whole_field = self.schema.field(check.whole)
+        zh_cite, en_cite = self._cite(check)
+        self.issue(
+            check.part,
+            "part_exceeds_total",
+            f"{part_field.label_zh}（{format_quantity(part, part_field.unit)}）"
+            f"不得大于{whole_field.label_zh}（{format_quantity(whole, whole_field.unit)}）{zh_cite}",
+            f"must not exceed {check.whole} ({part} > {whole}){en_cite}",
+        )
+        return True
+
+    def sum_of(self, check: Check, typed: Mapping[str, Any]) -> None:
+        """The kinds of one total, added up, may not exceed it (reported at the total)."""
+        parts = [_lookup(typed, path) for path in check.parts]
+        whole = _lookup(typed, check.whole)
+        if not all(_is_number(p) for p in parts) or not _is_number(whole):
+            return
+        total = sum(parts, Decimal(0))
+        if total <= whole:
+            return
+        whole_field = self.schema.field(check.whole)
+        labels = [_part_label(self.schema.field(path).label_zh) for path in check.parts]
+        terms_zh = " + ".join(labels)
+        sum_zh = " + ".join(format_number(p) for p in parts)
+        zh_cite, en_cite = self._cite(check)
+        self.issue(
+            check.whole,
+            "parts_exceed_total",
+            f"{terms_zh}（{sum_zh} = {format_quantity(total, whole_field.unit)}）"
+            f"不得大于{whole_field.label_zh}（{format_quantity(whole, whole_field.unit)}）"
+            f"{zh_cite}",
+            f"{' + '.join(check.parts)} = {format_number(total)} must not exceed "
+            f"{check.whole} ({format_number(whole)}): they are parts of it{en_cite}",
+        )
+
+    def no_loss_if(self, check: Check, typed: Mapping[str, Any]) -> None:
+        """An amount given as a loss while a yes/no field states continuous profit."""
+        amount = _lookup(typed, check.part)
+        flag = _lookup(typed, check.whole)
+        if flag is not True or not _is_number(amount) or amount >= 0:
+            return
+        amount_field = self.schema.field(check.part)
+        flag_field = self.schema.field(check.whole)
+        zh_cite, en_cite = self._cite(check)
+        self.issue(
+            check.part,
+            "loss_contradicts",
+            f"{amount_field.label_zh}为亏损（{format_quantity(amount, amount_field.unit)}），"
+            f"与“{flag_field.label_zh}：是”矛盾{zh_cite}",
+            f"a loss ({format_number(amount)}) contradicts {check.whole} = yes: "
+            f"not profitable three years in a row{en_cite}",
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _part_label(label: str) -> str:
+    """ "其中：发明专利" -> "发明专利" (the 其中 of a printed form reads badly inside a sum)."""
+    for prefix in ("其中：", "其中:"):
+        if label.startswith(prefix):
+            return label[len(prefix) :]
+    return label
 
 
 def _lookup(typed: Mapping[str, Any], path: str) -> Any:

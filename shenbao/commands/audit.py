@@ -4,15 +4,16 @@ hash chain."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
-from deadlines import format_instant
-from shenbao.errors import fail, refusals
-from shenbao.wiring import database
-from states.lifecycle import State
-from store import audit
-from store.models import Application, AuditRecord, OperatorRecord
+from shenbao.commands.common import app_id as parse_app_id
+from shenbao.commands.common import read_db
+from shenbao.errors import refusals
+
+if TYPE_CHECKING:
+    from store.audit import Break
 
 app = typer.Typer(help="The append-only, hash-chained audit trail.")
 
@@ -23,11 +24,13 @@ def history(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every trigger tried on APP, accepted or refused, in order."""
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
-    db = database()
+    from deadlines import format_instant
+    from states.lifecycle import State
+    from store import audit
+    from store.models import Application
+
+    app_id = parse_app_id(application)
+    db = read_db()
     with refusals(), db.sessions() as s:
         row = s.get(Application, app_id)
         if row is None:
@@ -74,7 +77,10 @@ def operators(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The operators' trail: calendar imports, contacts, notify send, accepted or refused."""
-    db = database()
+    from deadlines import format_instant
+    from store import audit
+
+    db = read_db()
     with db.sessions() as s:
         records = audit.operator_history(s, act=act, limit=last)
     items = [
@@ -109,6 +115,17 @@ def operators(
 MAX_LINES = 200
 
 
+def _report(breaks: list[Break]) -> None:
+    """Each break on its own line (the first MAX_LINES), then exit 1; nothing when intact."""
+    if not breaks:
+        return
+    for b in breaks[:MAX_LINES]:
+        print(str(b))
+    if len(breaks) > MAX_LINES:
+        print(f"... and {len(breaks) - MAX_LINES} more breaks")
+    raise typer.Exit(1)
+
+
 @app.command("verify")
 def verify(
     against: str | None = typer.Option(
@@ -120,17 +137,14 @@ def verify(
 ) -> None:
     """Recompute every chain, replay every application's log against its row, and check the
     anchor log (against CHECKPOINT when given); exit 0 when intact, 1 naming each break."""
+    from store import audit
+    from store.models import AuditRecord, OperatorRecord
+
     with refusals():
         checkpoint = audit.Checkpoint.parse(against) if against is not None else None
-    db = database()
+    db = read_db()
     with db.sessions() as s:
-        breaks = list(audit.verify(s, against=checkpoint))
-        if breaks:
-            for b in breaks[:MAX_LINES]:
-                print(str(b))
-            if len(breaks) > MAX_LINES:
-                print(f"... and {len(breaks) - MAX_LINES} more breaks")
-            raise typer.Exit(1)
+        _report(list(audit.verify(s, against=checkpoint)))
         count = s.query(AuditRecord).count()
         ops = s.query(OperatorRecord).count()
         last = audit.checkpoint(s)
@@ -146,13 +160,12 @@ def checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
     """Print the anchor log's last entry and digest (SEQ:DIGEST) for an auditor to keep; later,
     `audit verify --against SEQ:DIGEST` proves nothing anchored up to it was changed. Verifies
     first: a checkpoint of a broken trail is refused (exit 1, naming each break)."""
-    db = database()
+    from deadlines import format_instant
+    from store import audit
+
+    db = read_db()
     with db.sessions() as s:
-        breaks = list(audit.verify(s))
-        if breaks:
-            for b in breaks[:MAX_LINES]:
-                print(str(b))
-            raise typer.Exit(1)
+        _report(list(audit.verify(s)))
         cp = audit.checkpoint(s)
         at = audit.anchor_time(s, cp.seq)
     if as_json:

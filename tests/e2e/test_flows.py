@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from states.actors import Actor
 from store.models import Application, AuditRecord, OutboxMessage
-from tests.integration.test_lifecycle_store import MINISTRY, OPEN, new_app, t
+from tests.fixtures.lifecycle import MINISTRY, OPEN, new_app, t
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED = "2026-06-21T00:00:00+08:00"

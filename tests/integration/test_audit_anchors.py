@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -117,14 +118,47 @@ def three(life: Lifecycle) -> tuple[Lifecycle, list[int]]:
     return life, [a for a, _ in made]
 
 
-def test_every_path_is_anchored(three: tuple[Lifecycle, list[int]]) -> None:
-    life, ids = three
+def entry_of(db: Database, chain: str, count: int) -> int:
+    """The anchor entry that recorded `chain` reaching `count` records."""
+    found = [e.id for e in anchors(db) if [chain, count] in [h[:2] for h in e.heads]]
+    assert len(found) == 1, (chain, count, found)
+    return found[0]
+
+
+def test_every_path_is_anchored(life: Lifecycle) -> None:
+    """Each transaction that appends records adds one entry naming exactly the chains it changed:
+    the engine's single and batched triggers, a refusal in its own transaction, an operator act."""
+    assert [e.heads for e in anchors(life.db)] == [[]]  # the migration's genesis entry
+    made = [new_app(life, 700 + i) for i in range(3)]
+    ids = [a for a, _ in made]
+
+    before = len(anchors(life.db))
+    life.trigger(ids[0], "submit", actor=made[0][1], now=OPEN)
+    single = anchors(life.db)[before:]
+    before += len(single)
+    life.trigger_many([Request(a, "submit", me) for a, me in made[1:]], now=OPEN)
+    batch = anchors(life.db)[before:]
+    before += len(batch)
+    with pytest.raises(Refusal):
+        life.trigger(ids[2], "recommend", actor=GD, now=LATER)
+    refusal = anchors(life.db)[before:]
+    before += len(refusal)
+    operator_act(life.db, "calendar_import", "2026 imported")
+    operator = anchors(life.db)[before:]
+    before += len(operator)
+    with life.db.transaction() as s:  # a transaction that writes no audit record
+        s.get(Application, ids[0])
+    assert len(anchors(life.db)) == before
+    assert [[h[0] for h in e.heads] for e in single] == [[audit.application_chain(ids[0])]]
+    assert [[h[0] for h in e.heads] for e in batch] == [
+        sorted(audit.application_chain(i) for i in ids[1:])
+    ]
+    assert [[h[:2] for h in e.heads] for e in refusal] == [
+        [[audit.application_chain(ids[2]), row(life.db, ids[2]).audit_count]]
+    ]
+    assert [[h[0] for h in e.heads] for e in operator] == [[audit.OPERATORS]]
     log = anchors(life.db)
-    # genesis (migration), single submit, batch of two, refusal, operator act, withdraw
-    assert [e.id for e in log] == [1, 2, 3, 4, 5, 6]
-    assert log[0].heads == []
-    assert [h[0] for h in log[2].heads] == sorted(audit.application_chain(i) for i in ids[1:])
-    assert [h[0] for h in log[4].heads] == [audit.OPERATORS]
+    assert [e.id for e in log] == list(range(1, len(log) + 1))
     for prev, entry in zip(log, log[1:], strict=False):
         assert entry.prev_digest == prev.digest and audit.anchor_digest(entry) == entry.digest
     latest: dict[str, tuple[int, str]] = {}
@@ -133,12 +167,8 @@ def test_every_path_is_anchored(three: tuple[Lifecycle, list[int]]) -> None:
     for app_id in ids:
         app = row(life.db, app_id)
         assert latest[audit.application_chain(app_id)] == (app.audit_count, app.audit_head)
-    assert checkpoint(life.db) == audit.Checkpoint(6, log[-1].digest)
-    assert breaks(life.db, against=audit.Checkpoint(3, log[2].digest)) == []
-    # a transaction that writes no audit record writes no anchor
-    with life.db.transaction() as s:
-        s.get(Application, ids[0])
-    assert len(anchors(life.db)) == 6
+    assert checkpoint(life.db) == audit.Checkpoint(len(log), log[-1].digest)
+    assert breaks(life.db, against=audit.Checkpoint(batch[0].id, batch[0].digest)) == []
 
 
 def test_tampered_state_is_named(three: tuple[Lifecycle, list[int]]) -> None:
@@ -188,11 +218,14 @@ def test_rehashed_chain_is_named(three: tuple[Lifecycle, list[int]]) -> None:
     first = row(life.db, ids[0])
     with life.db.sessions() as s:
         rec_id = s.scalar(select(AuditRecord.id).where(AuditRecord.application_id == ids[0]))
+    entry = entry_of(life.db, audit.application_chain(ids[0]), 1)
     for against in (None, kept):
         found = breaks(life.db, against)
         assert [(b.application_id, b.record_id) for b in found] == [(ids[0], rec_id)]
-        assert "anchored in entry 2" in found[0].problem and "rewritten" in found[0].problem
-    assert first.audit_count == 1  # the row and the chain agree: only the anchors tell
+        assert f"anchored in entry {entry}" in found[0].problem
+        assert "rewritten" in found[0].problem
+    with life.db.sessions() as s:  # the row and the chain agree: only the anchors tell
+        assert audit.history(s, ids[0])[-1].hash == first.audit_head
 
 
 def test_rehashed_chain_and_anchor_log_need_the_checkpoint(
@@ -237,16 +270,19 @@ def test_dropped_last_record_with_head_moved_back_is_named(
     drop_guards(life.db)
     with life.db.sessions() as s:
         records = audit.history(s, victim)
-    assert [r.accepted for r in records] == [True, False]
+    n = len(records)
+    assert [r.trigger for r in records[-2:]] == ["submit", "recommend"]
+    assert not records[-1].accepted
     with life.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": records[-1].id})
         conn.execute(
-            text("UPDATE application SET audit_count = 1, audit_head = :h WHERE id = :i"),
-            {"h": records[0].hash, "i": victim},
+            text("UPDATE application SET audit_count = :n, audit_head = :h WHERE id = :i"),
+            {"n": n - 1, "h": records[-2].hash, "i": victim},
         )
     found = breaks(life.db, kept)
     assert [(b.application_id, b.record_id) for b in found] == [(victim, None)]
-    assert "records 2 records" in found[0].problem and "the log has 1" in found[0].problem
+    assert f"records {n} records" in found[0].problem
+    assert f"the log has {n - 1}" in found[0].problem
     assert "records were removed" in str(found[0]) and f"application {victim}" in str(found[0])
 
 
@@ -288,26 +324,27 @@ def test_cli_checkpoint_and_verify_against(
 ) -> None:
     from typer.testing import CliRunner
 
-    from shenbao import wiring
+    from services import wiring
     from shenbao.cli import app
 
     life, ids = three
     monkeypatch.setenv("SHENBAO_DATABASE_URL", db_url)
-    wiring._database.cache_clear()
+    wiring.reset()
     runner = CliRunner()
     cp = runner.invoke(app, ["audit", "checkpoint"])
     assert cp.exit_code == 0, cp.output
     kept = cp.stdout.strip()
-    assert kept == str(checkpoint(life.db)) and kept.startswith("6:")
+    seq = len(anchors(life.db))
+    assert kept == str(checkpoint(life.db)) and kept.startswith(f"{seq}:")
     as_json = json.loads(runner.invoke(app, ["audit", "checkpoint", "--json"]).stdout)
-    assert as_json["checkpoint"] == kept and as_json["seq"] == 6
+    assert as_json["checkpoint"] == kept and as_json["seq"] == seq
     ok = runner.invoke(app, ["audit", "verify", "--against", kept])
-    assert ok.exit_code == 0 and "checkpoint 6 reproduced" in ok.stdout
-    bad = runner.invoke(app, ["audit", "verify", "--against", "6:abc"])
-    assert bad.exit_code == 2
-    assert bad.output.strip().count("\n") == 0 and "--against: '6:abc' is not a checkpoint" in (
-        bad.output
-    )
+    assert ok.exit_code == 0 and f"checkpoint {seq} reproduced" in ok.stdout
+    for wrong in ("6:abc", "0:" + "0" * 64, "x" * 70):
+        bad = runner.invoke(app, ["audit", "verify", "--against", wrong])
+        assert bad.exit_code == 2
+        assert bad.stderr.strip().count("\n") == 0
+        assert f"--against: '{wrong}' is not a checkpoint" in bad.stderr
     with life.db.engine.begin() as conn:
         conn.execute(
             text("UPDATE application SET status = 'confirmed' WHERE id = :i"), {"i": ids[0]}
@@ -316,13 +353,14 @@ def test_cli_checkpoint_and_verify_against(
     assert broken.exit_code == 1 and f"application {ids[0]}:" in broken.stdout
     refused = runner.invoke(app, ["audit", "checkpoint"])
     assert refused.exit_code == 1 and f"application {ids[0]}" in refused.stdout
-    wiring._database.cache_clear()
+    wiring.reset()
 
 
 def test_concurrent_writers_anchor_in_one_sequence(life: Lifecycle) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     made = [new_app(life, 800 + i) for i in range(4)]
+    before = len(anchors(life.db))
 
     def work(n: int) -> None:
         app_id, me = made[n]
@@ -333,5 +371,33 @@ def test_concurrent_writers_anchor_in_one_sequence(life: Lifecycle) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(work, range(4)))
     log = anchors(life.db)
-    assert [e.id for e in log] == list(range(1, 14))
+    assert [e.id for e in log] == list(range(1, before + 13))  # 4 workers x 3 transactions
     assert breaks(life.db, checkpoint(life.db)) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", "verify"],
+        ["audit", "verify", "--against", "1:" + "a" * 64],
+        ["audit", "checkpoint"],
+        ["audit", "operators"],
+        ["audit", "history", "1"],
+    ],
+)
+def test_reading_commands_never_create_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from services import wiring
+    from shenbao.cli import app
+
+    missing = tmp_path / "nowhere.db"
+    monkeypatch.setenv("SHENBAO_DATABASE_URL", f"sqlite:///{missing}")
+    wiring.reset()
+    result = CliRunner().invoke(app, args)
+    wiring.reset()
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "no database at" in result.stderr
+    assert not missing.exists()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import uscc, valid_form
-from tests.fixtures.cli import Cli
+from tests.conftest import uscc
+from tests.fixtures.cli import Cli, apply
 
 
 @pytest.fixture
@@ -17,36 +17,6 @@ def cli(tmp_path: Path) -> Cli:
     c.ok("db", "upgrade")
     c.ok("campaign", "open", "szzx-2026-2", "--now", "2026-05-01", "--as", "ministry")
     return c
-
-
-def apply(cli: Cli, n: int, *extra: str) -> str:
-    form = cli.tmp / f"form{n}.json"
-    form.write_text(
-        json.dumps(
-            valid_form("szzx-2026-2", "center", uscc(n), consortium=False), ensure_ascii=False
-        ),
-        "utf-8",
-    )
-    out = cli.ok(
-        "apply",
-        "szzx-2026-2",
-        "--org",
-        uscc(n),
-        "--name",
-        f"单位{n}",
-        "--province",
-        "440000",
-        "--email",
-        f"u{n}@example.com",
-        "--file",
-        str(form),
-        "--now",
-        "2026-05-28T10:00",
-        "--as",
-        f"enterprise:{uscc(n)}",
-        *extra,
-    )
-    return out.strip().splitlines()[-1]
 
 
 def test_lifecycle_commands(cli: Cli) -> None:

@@ -8,8 +8,7 @@ from email import policy
 from pathlib import Path
 
 from tests.conftest import uscc
-from tests.fixtures.cli import Cli
-from tests.integration.test_cli_lifecycle import apply
+from tests.fixtures.cli import Cli, apply
 
 
 def test_contacts_and_notify(tmp_path: Path) -> None:

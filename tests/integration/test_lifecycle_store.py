@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import select, text
 
-from deadlines import SHANGHAI
 from states.actors import Actor
 from states.rules import Refusal
 from store import audit
 from store.db import Database
 from store.models import Application, AuditRecord, OutboxMessage
 from store.service import Lifecycle
-from tests.conftest import uscc, valid_form
+from tests.conftest import uscc
+from tests.fixtures.lifecycle import (
+    CLOSED,
+    GD,
+    LAST_SECOND,
+    MINISTRY,
+    OPEN,
+    SCREENING,
+    new_app,
+    state,
+    t,
+)
 from tests.fixtures.review import recommend_fully
-
-MINISTRY = Actor.parse("ministry")
-GD = Actor.parse("province:广东")
-
-
-def t(text_: str) -> datetime:
-    return datetime.fromisoformat(text_).replace(tzinfo=SHANGHAI)
-
-
-OPEN = t("2026-05-27T09:00:00")
-LAST_SECOND = t("2026-06-20T23:59:59")
-CLOSED = t("2026-06-21T00:00:00")
-SCREENING = t("2026-06-22T10:00:00")
 
 
 @pytest.fixture
@@ -36,39 +31,6 @@ def life(db_url: str) -> Lifecycle:
     lc = Lifecycle(Database(db_url))
     lc.open_campaign("szzx-2026-2", now=t("2026-05-01T00:00:00"), actor=MINISTRY)
     return lc
-
-
-def new_app(
-    lc: Lifecycle,
-    n: int,
-    province: str = "广东",
-    consortium: bool = False,
-    edition: str = "szzx-2026-2",
-    category: str | None = None,
-    group: str | None = None,
-) -> tuple[int, Actor]:
-    app_id = lc.create_application(
-        edition,
-        uscc=uscc(n),
-        name=f"申报单位{n}",
-        province=province,
-        group=group,
-        category=category,
-        email=f"u{n}@example.com",
-        form=valid_form(
-            edition,
-            category or "center",
-            uscc(n),
-            f"申报单位{n}",
-            consortium=consortium if edition == "szzx-2026-2" else None,
-        ),
-        now=OPEN if edition == "szzx-2026-2" else t("2021-11-20T09:00:00"),
-    )
-    return app_id, Actor.parse(f"enterprise:{uscc(n)}")
-
-
-def state(lc: Lifecycle, app_id: int) -> str:
-    return lc.get(app_id).status
 
 
 class TestPathToRecommendation:

@@ -11,8 +11,8 @@ from states.rules import Refusal
 from store.db import Database
 from store.service import Lifecycle
 from tests.conftest import uscc, valid_form
-from tests.integration.test_lifecycle_store import t
-from tests.unit.test_editions import GOOD_2029
+from tests.fixtures.editions import GOOD_2029
+from tests.fixtures.lifecycle import t
 
 
 def test_liangrong_2029_from_a_file(

@@ -168,12 +168,12 @@ def test_dropped_last_record_is_named(db: Database) -> None:
 def test_cli_lists_and_verifies(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from shenbao import wiring
+    from services import wiring
     from shenbao.cli import app
 
     record_acts(db)
     monkeypatch.setenv("SHENBAO_DATABASE_URL", db_url)
-    wiring._database.cache_clear()
+    wiring.reset()
     runner = CliRunner()
     listed = runner.invoke(app, ["audit", "operators", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -197,4 +197,4 @@ def test_cli_lists_and_verifies(db_url: str, db: Database, monkeypatch: pytest.M
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "operators record" in broken.stdout and "seq 1" in broken.stdout
-    wiring._database.cache_clear()
+    wiring.reset()

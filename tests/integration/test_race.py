@@ -13,7 +13,7 @@ from states.actors import Actor
 from store.db import Database
 from store.models import AuditRecord
 from store.service import Lifecycle
-from tests.integration.test_lifecycle_store import MINISTRY, OPEN, SCREENING, new_app, t
+from tests.fixtures.lifecycle import MINISTRY, OPEN, SCREENING, new_app, t
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import uscc
-from tests.fixtures.cli import Cli
-from tests.integration.test_cli_lifecycle import apply
+from tests.fixtures.cli import Cli, apply
 
 E = "szzx-2026-2"
 M = ("--as", "ministry")

@@ -10,8 +10,8 @@ from store.db import Database
 from store.review import Review
 from store.review_models import Title
 from store.service import Lifecycle
-from tests.integration.test_lifecycle_store import MINISTRY, new_app, t
-from tests.integration.test_review_path import SHEET, Campaign, check_audit, score_all, status
+from tests.fixtures.lifecycle import MINISTRY, new_app, t
+from tests.fixtures.review import SHEET, Campaign, check_audit, score_all, status
 
 
 def campaign_c(db_url: str) -> Campaign:
@@ -48,7 +48,7 @@ def test_cciip_shortlist_confirmed_without_notice(db_url: str) -> None:
 
 
 def test_an_edition_with_notice_cannot_skip_it(db_url: str) -> None:
-    from tests.integration.test_review_path import campaign_e, recommended
+    from tests.fixtures.review import campaign_e, recommended
 
     c = campaign_e(db_url)
     app_id, _ = recommended(c, 510, "湖北")

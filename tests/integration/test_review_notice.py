@@ -17,8 +17,8 @@ from states.rules import Refusal
 from store import audit
 from store.review_models import Notice, NoticeEntry, Objection
 from tests.conftest import uscc, valid_form
-from tests.integration.test_lifecycle_store import MINISTRY, t
-from tests.integration.test_review_path import (
+from tests.fixtures.lifecycle import MINISTRY, t
+from tests.fixtures.review import (
     NOTICE_ENDS,
     PUBLISH,
     SHEET,

@@ -3,151 +3,37 @@ database (file SQLite and PostgreSQL), with the 公示 spanning the 2026 Nationa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from deadlines import MissingCalendarYear, Window
+from deadlines import MissingCalendarYear
+from programs.editions import load_edition
 from programs.forms import example_annual_report
-from states.actors import Actor
 from states.rules import Refusal
-from store import audit
 from store.db import Database
-from store.models import Application, OutboxMessage
 from store.review import Review
 from store.review_models import AnnualReport, Recertification
 from store.service import Lifecycle
-from tests.fixtures.review import recommend_fully
-from tests.integration.test_lifecycle_store import MINISTRY, new_app, t
-
-SYSTEM = Actor.parse("system")
-SHEET: dict[str, Any] = {
-    "aggregation": "mean",
-    "criteria": [
-        {"id": "capability", "label_zh": "服务能力", "max_points": 40},
-        {"id": "results", "label_zh": "融合成效", "max_points": 60, "weight": 1},
-    ],
-}
-EXPERTS = ("e1", "e2", "e3")
-# Published on Monday 28 September 2026: 28, 29, 30 September, then the National Day holiday
-# (1–7 October), then 8 and 9 October: five working days, objections until 10 October 00:00.
-PUBLISH = t("2026-09-28T10:00:00")
-NOTICE_ENDS = t("2026-10-10T00:00:00")
-
-
-@dataclass
-class Campaign:
-    """A campaign with its services and the dates the path uses."""
-
-    lc: Lifecycle
-    review: Review
-    id: int
-    edition: str
-    submit_at: datetime
-    recommend_at: datetime
-
-
-def campaign_a(db_url: str) -> Campaign:
-    """Edition A ships no windows: the coordinator opens the campaign with explicit ones."""
-    lc = Lifecycle(Database(db_url))
-    c = lc.open_campaign(
-        "liangrong-2026",
-        now=t("2026-04-01T09:00:00"),
-        actor=MINISTRY,
-        application_window=Window(date(2026, 5, 6), date(2026, 6, 30)),
-        screening_window=Window(date(2026, 5, 6), date(2026, 7, 15)),
-    )
-    return Campaign(
-        lc, Review(lc), c.id, "liangrong-2026", t("2026-06-01T09:00:00"), t("2026-07-01T09:00:00")
-    )
-
-
-def campaign_b(db_url: str) -> Campaign:
-    lc = Lifecycle(Database(db_url))
-    c = lc.open_campaign("liangrong-2021", now=t("2021-11-08T09:00:00"), actor=MINISTRY)
-    return Campaign(
-        lc, Review(lc), c.id, "liangrong-2021", t("2021-11-22T09:00:00"), t("2021-12-01T09:00:00")
-    )
-
-
-def campaign_e(db_url: str) -> Campaign:
-    lc = Lifecycle(Database(db_url))
-    c = lc.open_campaign("szzx-2026-2", now=t("2026-05-01T09:00:00"), actor=MINISTRY)
-    return Campaign(
-        lc, Review(lc), c.id, "szzx-2026-2", t("2026-06-01T09:00:00"), t("2026-06-22T09:00:00")
-    )
-
-
-def recommended(
-    c: Campaign, n: int, province: str = "广东", category: str | None = None
-) -> tuple[int, Actor]:
-    """A draft with a valid form, submitted and recommended by its province."""
-    app_id, me = new_app(c.lc, n, province, edition=c.edition, category=category)
-    c.lc.trigger(app_id, "submit", actor=me, now=c.submit_at)
-    recommend_fully(c.lc, app_id, province, c.edition, c.recommend_at)
-    return app_id, me
-
-
-def score_all(c: Campaign, app_id: int, capability: int, results: int, at: datetime) -> None:
-    """Three experts from Beijing, none of the applicant's organisation, score the same."""
-    for expert in EXPERTS:
-        c.review.assign_expert(
-            app_id, expert_id=expert, org_uscc=None, province="北京", actor=MINISTRY, now=at
-        )
-    for expert in EXPERTS:
-        c.review.submit_score(
-            app_id,
-            expert_id=expert,
-            scores={"capability": capability, "results": results},
-            actor=Actor.parse(f"expert:{expert}"),
-            now=at,
-        )
-
-
-def status(c: Campaign, app_id: int) -> str:
-    return c.lc.get(app_id).status
-
-
-def check_audit(c: Campaign, app_ids: list[int]) -> None:
-    """Every chain intact and every state reproduced by replaying the accepted moves."""
-    with c.lc.db.sessions() as s:
-        assert list(audit.verify(s)) == []
-        for app_id in app_ids:
-            app = s.get(Application, app_id)
-            assert app is not None
-            assert audit.replay_state(audit.history(s, app_id)) == app.status
-
-
-def triggers(c: Campaign, app_id: int) -> list[tuple[str, bool]]:
-    with c.lc.db.sessions() as s:
-        return [(r.trigger, r.accepted) for r in audit.history(s, app_id)]
-
-
-def messages(c: Campaign, app_id: int) -> list[OutboxMessage]:
-    with c.lc.db.sessions() as s:
-        stmt = (
-            select(OutboxMessage)
-            .where(OutboxMessage.application_id == app_id)
-            .order_by(OutboxMessage.id)
-        )
-        return list(s.scalars(stmt))
-
-
-def through_notice(c: Campaign, apps: list[int]) -> None:
-    """Scoring opened, everyone scored 100, shortlisted, published on 2026-09-28, closed 10-12."""
-    c.review.define_sheet(c.id, SHEET, actor=MINISTRY, now=t("2026-07-20T09:00:00"))
-    c.review.open_scoring(c.id, now=t("2026-07-21T09:00:00"), actor=MINISTRY)
-    for app_id in apps:
-        score_all(c, app_id, 40, 60, t("2026-08-03T09:00:00"))
-    out = c.review.shortlist(c.id, min_score=Decimal("60"), actor=MINISTRY, now=t("2026-09-01"))
-    assert out.ties == [] and sorted(out.selected[next(iter(out.selected))]) == sorted(apps)
-    c.review.publish_notice(c.id, at=PUBLISH, actor=MINISTRY)
-    closed = c.review.close_notice(c.id, actor=SYSTEM, now=t("2026-10-12T00:00:00"))
-    assert sorted(closed.confirmed) == sorted(apps)
+from tests.fixtures.lifecycle import MINISTRY, t
+from tests.fixtures.review import (
+    NOTICE_ENDS,
+    PUBLISH,
+    SHEET,
+    SYSTEM,
+    Campaign,
+    campaign_a,
+    campaign_b,
+    campaign_e,
+    check_audit,
+    messages,
+    recommended,
+    score_all,
+    status,
+    through_notice,
+    triggers,
+)
 
 
 class TestEditionA:
@@ -413,6 +299,9 @@ def test_edition_without_notice_cannot_publish(db_url: str) -> None:
     with pytest.raises(Refusal, match="本批次无公示: edition cciip-2018") as info:
         c.review.publish_notice(c.id, at=t("2018-08-01T09:00:00"), actor=MINISTRY)
     assert info.value.rule == "RequireEditionHasNotice"
+    # the refusal cites the edition's own document, not 两融's 商办服贸函〔2021〕360号
+    assert "360号" not in info.value.message
+    assert load_edition("cciip-2018").clause("notice") in info.value.message
     assert status(c, app_id) == "shortlisted"
     assert triggers(c, app_id)[-1] == ("publish_notice", False)
     check_audit(c, [app_id])

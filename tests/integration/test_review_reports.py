@@ -14,8 +14,8 @@ from states.rules import Refusal
 from store import audit
 from store.review_models import AnnualReport
 from tests.conftest import uscc
-from tests.integration.test_lifecycle_store import MINISTRY, t
-from tests.integration.test_review_path import (
+from tests.fixtures.lifecycle import MINISTRY, t
+from tests.fixtures.review import (
     SHEET,
     SYSTEM,
     Campaign,
@@ -158,3 +158,32 @@ class TestValidation:
                 "liangrong-2021", 2022, actor=Actor.parse("province:广东"), now=t("2022-10-09")
             )
         assert role.value.rule == "EnforceActorRole"
+
+
+class TestRenewedTitle:
+    """A title renewed at recertification keeps reporting every year (seed 001 附件1 十一 每年,
+    十三): the report year is the title's, not the edition's form year span (2022—2024)."""
+
+    def test_renewed_title_files_its_2025_report(self, c: Campaign) -> None:
+        import copy
+
+        ((app_id, me),) = confirmed_b(c, (20, "广东"))
+        c.review.open_recertification(actor=SYSTEM, now=t("2024-12-28T09:00:00"), app_id=app_id)
+        c.review.renew(app_id, reason="复审合格", actor=MINISTRY, now=t("2025-01-10T09:00:00"))
+        title = c.review.title(app_id)
+        assert title is not None and (title.term_first, title.term_last) == (2025, 2027)
+        opened = c.review.open_reports("liangrong-2021", 2025, actor=SYSTEM, now=t("2025-10-08"))
+        assert app_id in opened.opened
+        report = copy.deepcopy(REPORT)
+        report["report"]["year"] = 2025
+        done = c.review.submit_report(app_id, 2025, report, actor=me, now=t("2025-11-20T10:00"))
+        assert (done.report_year, done.overdue) == (2025, False)
+
+    def test_the_report_still_names_its_own_year(self, c: Campaign) -> None:
+        ((app_id, me),) = confirmed_b(c, (21, "广东"))
+        with pytest.raises(Refusal, match="报告年度2023与报送年度2022不符"):
+            import copy
+
+            report = copy.deepcopy(REPORT)
+            report["report"]["year"] = 2023
+            c.review.submit_report(app_id, 2022, report, actor=me, now=t("2022-11-20T10:00"))

@@ -19,8 +19,8 @@ from store.review import Review
 from store.review_models import ExpertAssignment, ExpertScore
 from store.service import Lifecycle
 from tests.conftest import uscc
-from tests.integration.test_lifecycle_store import MINISTRY, t
-from tests.integration.test_review_path import (
+from tests.fixtures.lifecycle import MINISTRY, t
+from tests.fixtures.review import (
     SHEET,
     Campaign,
     campaign_a,

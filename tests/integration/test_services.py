@@ -357,3 +357,27 @@ class TestTwoReviewingDepartments:
         plain = handlers.recommend(db, Actor.parse("province:广东"), a2, now=SCREENING)
         assert plain.to_state == "recommended", plain
         assert [status(db, a1), status(db, a2)] == ["recommended", "recommended"]
+
+
+class TestFormSave:
+    def test_saved_forms_are_audited_and_only_drafts_by_their_applicant(self, db: Database) -> None:
+        app_id = apply(db, 70)
+        form = valid_form("szzx-2026-2", "center", uscc(70), "申报单位70", consortium=False)
+        assert handlers.save_form(db, me(70), app_id, form, now=OPEN) == 2
+        with pytest.raises(Refused, match="只能由申报单位本人操作") as info:
+            handlers.save_form(db, me(71), app_id, form, now=OPEN)
+        assert info.value.rule == "OnlyApplicantEdits"
+        handlers.submit(db, me(70), app_id, now=OPEN)
+        with pytest.raises(Refused, match="不可修改"):
+            handlers.save_form(db, me(70), app_id, form, now=OPEN)
+        with db.sessions() as s:
+            records = [(r.trigger, r.accepted, r.rule) for r in audit.history(s, app_id)]
+        assert records == [
+            ("create", True, "Created"),
+            ("form:save", True, "Review"),
+            ("form:save", False, "OnlyApplicantEdits"),
+            ("submit", True, "Policy"),
+            ("form:save", False, "EditOnlyDrafts"),
+        ]
+        with db.sessions() as s:
+            assert list(audit.verify(s)) == []  # chains intact, the log replays to submitted

@@ -17,8 +17,8 @@ from store.models import OutboxMessage
 from store.outbox import StoreOutbox
 from store.service import Lifecycle
 from store.sweeps import Sweeper
+from tests.fixtures.lifecycle import MINISTRY, OPEN, new_app, t
 from tests.integration.notifications.smtp_server import Recorder, free_port, start_server
-from tests.integration.test_lifecycle_store import MINISTRY, OPEN, new_app, t
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from deadlines import (
     reminder_at,
 )
 from deadlines.calendar import DATA_DIR, parse_notice
+from tests.fixtures.calendar import GOOD
 
 CAL = default_calendar()
 D = date
@@ -173,21 +174,6 @@ class TestProperties:
         assert [str(x) for x in out] == [CAL.add_working_days(d, n).isoformat() for d in ds]
         flags = CAL.is_working_day_array(arr)
         assert list(flags) == [CAL.is_working_day(d) for d in ds]
-
-
-GOOD = """year = 2027
-title = "国务院办公厅关于2027年部分节假日安排的通知"
-document_number = "国办发明电〔2026〕1号"
-published = 2026-11-01
-url = "https://www.gov.cn/"
-[[holidays]]
-name = "元旦"
-start = 2027-01-01
-end = 2027-01-03
-[[working_days]]
-date = 2027-01-09
-holiday = "元旦"
-"""
 
 
 def write(tmp_path: Path, text: str, name: str = "2027.toml") -> Path:

@@ -18,6 +18,7 @@ from programs.editions import (
     load_edition_file,
 )
 from programs.provinces import all_provinces
+from tests.fixtures.editions import GOOD_2029, VALID_2029
 
 SHIPPED = {"liangrong-2026", "liangrong-2021", "cciip-2023", "cciip-2018", "szzx-2026-2"}
 
@@ -286,74 +287,6 @@ class TestAnnualReports:
         assert load_edition(edition_id).annual_report is None
 
 
-VALID_2029 = """\
-# test edition
-id = "liangrong-2029"
-program = "liangrong"
-year = 2029
-title = "2029-2031年度信息技术外包和制造业融合发展重点企业申报"
-organiser = "商务部、工业和信息化部"
-document_number = "商办服贸函〔2029〕1号"
-reference = "商办服贸函〔2029〕1号"
-seed = "2029.txt"
-group_route = true
-recert_cycle_years = 3
-
-[[categories]]
-id = "manufacturing"
-name_zh = "制造业类"
-
-[[categories]]
-id = "ito"
-name_zh = "信息技术服务外包类"
-
-[application_window]
-opens = 2029-05-01
-closes = 2029-06-30
-clause = "商办服贸函〔2029〕1号 二"
-
-[screening_window]
-opens = 2029-07-01
-closes = 2029-07-15
-clause = "商办服贸函〔2029〕1号 二"
-
-[quota]
-clause = "商办服贸函〔2029〕1号 七"
-per_category = true
-province_default = 2
-group = 1
-
-[[quota.tiers]]
-label = "第一档"
-limit = 12
-provinces = ["江苏", "广东省"]
-
-[[quota.tiers]]
-label = "第二档"
-limit = 8
-provinces = ["320000X", "浙江"]
-
-[notice]
-working_days = 7
-stated = true
-clause = "商办服贸函〔2029〕1号 九"
-
-[annual_report]
-month = 3
-day = 31
-same_year = false
-first_report_offset = 1
-clause = "商办服贸函〔2029〕1号 十一"
-
-[reminders]
-application_close_days = [1, 14]
-
-[clauses]
-late_submission = "商办服贸函〔2029〕1号 二"
-"""
-GOOD_2029 = VALID_2029.replace('"320000X", ', "")
-
-
 def write(directory: Path, text: str | bytes, name: str = "liangrong-2029.toml") -> Path:
     path = directory / name
     if isinstance(text, bytes):
@@ -465,6 +398,18 @@ BAD_FILES = [
     ("group = 1\n", "group = 1\nconsortium = 1\n", "quota.consortium", "consortium_allowed"),
     ("group_route = true\n", "", "quota.group", "only with group_route = true"),
     ("per_category = true", "per_category = 1", "quota.per_category", "must be a boolean"),
+    (
+        "group_route = true\n",
+        'group_route = true\nreviewing_departments = ["commerce", "mayor"]\n',
+        "reviewing_departments",
+        "distinct departments from commerce, industry",
+    ),
+    (
+        "group_route = true\n",
+        "group_route = true\nreviewing_departments = []\n",
+        "reviewing_departments",
+        "non-empty list",
+    ),
     ('id = "liangrong-2029"', 'id = "liangrong-2030"', "id", "must match the file name"),
     ('id = "liangrong-2029"', 'id = "Liangrong 2029"', "id", "must look like liangrong-2029"),
     ('program = "liangrong"', 'program = "gaoxin"', "program", "unknown program"),
@@ -620,3 +565,20 @@ class TestRefusedFiles:
         with pytest.raises(EditionError, match=r"quota\.tiers\[1\]\.limit"):
             all_editions()
         assert load_edition("szzx-2026-2").id == "szzx-2026-2"
+
+
+class TestEditionFactsAsData:
+    """Reviewing departments, title names and English category names come from the files."""
+
+    def test_reviewing_departments(self) -> None:
+        assert load_edition("liangrong-2021").reviewing_departments == ("commerce", "industry")
+        assert load_edition("liangrong-2026").reviewing_departments == ("commerce", "industry")
+        assert load_edition("szzx-2026-2").reviewing_departments == ("industry",)
+        assert load_edition("cciip-2023").reviewing_departments == ("commerce",)
+
+    def test_every_shipped_edition_names_its_title_and_categories_in_english(self) -> None:
+        for edition_id in SHIPPED:
+            edition = load_edition(edition_id)
+            assert edition.title_name, edition_id
+            assert all(c.name_en for c in edition.categories), edition_id
+        assert load_edition("szzx-2026-2").title_name == "制造业数字化转型促进中心"

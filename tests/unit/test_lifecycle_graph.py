@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +25,13 @@ from states.lifecycle import (
     outgoing,
 )
 from states.policy import evaluate
-from states.rules import ApplicationFacts, TransitionFacts
+from states.rules import (
+    ApplicationFacts,
+    NoticeFacts,
+    RecertFacts,
+    ScoringFacts,
+    TransitionFacts,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 Edges = dict[str, set[str]]
@@ -188,13 +195,13 @@ _IN_WINDOW = datetime(2026, 6, 1, 9, 0, tzinfo=SH)
 _IN_SCREENING = datetime(2026, 6, 25, 9, 0, tzinfo=SH)
 _NOW = {"submit": _IN_WINDOW, "return_for_revision": _IN_WINDOW}
 # the facts the store gives the stages after recommendation when the move is due
-_DUE = {
-    "shortlist": {"scoring_complete": True},
-    "decline": {"scoring_complete": True},
-    "publish_notice": {"has_notice": True},
-    "confirm": {"notice_outcome": "confirm", "has_notice": False},
-    "remove": {"notice_outcome": "remove"},
-    "open_recertification": {"recert_due": "2026-06-01"},
+_DUE: dict[str, dict[str, Any]] = {
+    "shortlist": {"scoring": ScoringFacts(complete=True)},
+    "decline": {"scoring": ScoringFacts(complete=True)},
+    "publish_notice": {"notice": NoticeFacts(has_notice=True)},
+    "confirm": {"notice": NoticeFacts(has_notice=False, outcome="confirm")},
+    "remove": {"notice": NoticeFacts(has_notice=True, outcome="remove")},
+    "open_recertification": {"recert": RecertFacts(due=date(2026, 6, 1))},
 }
 
 
@@ -219,7 +226,7 @@ def _facts(
         application_window=_WINDOW,
         screening_window=_SCREENING,
         reason=reason,
-        extra=_DUE.get(trigger, {}),
+        **_DUE.get(trigger, {}),
     )
 
 
@@ -256,3 +263,14 @@ def test_triggers_marked_for_a_reason_refuse_without_one(trigger: str) -> None:
     role = sorted(spec_.roles)[0]
     outcome = evaluate(_facts(trigger, _ACTORS[role], spec_.sources[0], reason=" "))
     assert outcome.rule == "RequireReason"
+
+
+def test_states_holding_a_slot_and_scored_states_derive_from_the_table() -> None:
+    from states.lifecycle import held_from
+
+    quota = set(held_from(State.RECOMMENDED))
+    assert State.WITHDRAWN not in quota and State.NOT_RECOMMENDED not in quota
+    assert {State.RECOMMENDED, State.CONFIRMED, State.REVOKED, State.NOT_SHORTLISTED} <= quota
+    scored = held_from(State.EXPERT_SCORING)
+    assert scored[0] is State.EXPERT_SCORING and State.RECOMMENDED not in scored
+    assert set(scored) == quota - {State.RECOMMENDED}

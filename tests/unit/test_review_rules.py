@@ -15,7 +15,14 @@ from states.review_rules import (
     RequireNoticeOver,
     RequireRecertificationDue,
 )
-from states.rules import ApplicationFacts, Rule, TransitionFacts
+from states.rules import (
+    ApplicationFacts,
+    NoticeFacts,
+    RecertFacts,
+    Rule,
+    ScoringFacts,
+    TransitionFacts,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 MINISTRY = Actor(Role.MINISTRY)
@@ -24,10 +31,31 @@ NOW = datetime(2026, 10, 12, 9, 0, tzinfo=SH)
 NOTICE_ENDS = "2026-10-09 23:59:59 +08:00"
 
 
+def stage_facts(stage: dict[str, object]) -> dict[str, object]:
+    """The typed facts of a stage, from a short notation: scoring_complete / scoring_detail,
+    has_notice / notice_outcome / notice_ends, recert_due (ISO date, "" for no cycle)."""
+    typed: dict[str, object] = {}
+    if "scoring_complete" in stage or "scoring_detail" in stage:
+        typed["scoring"] = ScoringFacts(
+            complete=stage.get("scoring_complete") is True,
+            detail=str(stage.get("scoring_detail", "")),
+        )
+    if {"has_notice", "notice_outcome", "notice_ends"} & set(stage):
+        typed["notice"] = NoticeFacts(
+            has_notice=bool(stage.get("has_notice", True)),
+            outcome=stage.get("notice_outcome"),  # type: ignore[arg-type]
+            ends=stage.get("notice_ends"),  # type: ignore[arg-type]
+        )
+    if "recert_due" in stage:
+        raw = str(stage["recert_due"])
+        typed["recert"] = RecertFacts(due=date.fromisoformat(raw) if raw else None)
+    return typed
+
+
 def facts(
     trigger: str,
     state: State,
-    extra: dict[str, object] | None = None,
+    stage: dict[str, object] | None = None,
     *,
     actor: Actor = MINISTRY,
     now: datetime = NOW,
@@ -50,7 +78,7 @@ def facts(
         application_window=None,
         screening_window=None,
         reason=None,
-        extra=extra or {},
+        **stage_facts(stage or {}),  # type: ignore[arg-type]
     )
 
 
@@ -89,8 +117,11 @@ class TestRequireAllExpertScores:
     def test_missing_fact_is_refused_not_assumed(self) -> None:
         assert "专家评分情况未知" in refused(self.rule, facts("decline", State.EXPERT_SCORING))
 
-    def test_a_truthy_value_that_is_not_true_is_refused(self) -> None:
-        refused(self.rule, facts("shortlist", State.EXPERT_SCORING, {"scoring_complete": "yes"}))
+    def test_incomplete_scoring_is_refused_with_what_is_missing(self) -> None:
+        f = facts(
+            "shortlist", State.EXPERT_SCORING, {"scoring_complete": False, "scoring_detail": "e2"}
+        )
+        assert refused(self.rule, f).startswith("e2; application 42 stays in expert scoring")
 
     def test_other_triggers_are_not_guarded(self) -> None:
         accepted(self.rule, facts("publish_notice", State.SHORTLISTED))
@@ -187,9 +218,9 @@ class TestRequireRecertificationDue:
         f = facts("open_recertification", State.CONFIRMED, edition_id="szzx-2026-2")
         assert refused(self.rule, f).startswith("本批次未规定复审: edition szzx-2026-2")
 
-    def test_a_bad_date_is_refused_naming_the_field(self) -> None:
-        f = facts("open_recertification", State.CONFIRMED, {"recert_due": "soon"})
-        assert refused(self.rule, f).startswith("recert_due: 'soon'")
+    def test_a_stated_no_cycle_is_refused(self) -> None:
+        f = facts("open_recertification", State.CONFIRMED, {"recert_due": ""})
+        assert refused(self.rule, f).startswith("本批次未规定复审")
 
 
 class TestReviewRulesInThePolicy:
@@ -253,3 +284,24 @@ class TestConfirmDirectlyOnlyWithoutNotice:
 
     def test_policy_has_no_duplicates(self) -> None:
         assert len(set(POLICY)) == len(POLICY)
+
+
+class TestStateScope:
+    """A rule's scope is declared (FROM_STATES), read from the class, and honoured by the policy."""
+
+    def test_declared_sources_narrow_the_table(self) -> None:
+        from states.review_rules import ConfirmDirectlyOnlyWithoutNotice
+
+        assert RequireNoticeOver.from_states() == {State.PUBLIC_NOTICE}
+        assert ConfirmOnlyWithoutUpheldObjection.from_states() == {State.PUBLIC_NOTICE}
+        assert ConfirmDirectlyOnlyWithoutNotice.from_states() == {State.SHORTLISTED}
+        assert RequireNoticeOver.to_states() == {State.CONFIRMED, State.REMOVED_AFTER_NOTICE}
+
+    def test_every_rule_guards_some_source_state(self) -> None:
+        for rule in POLICY:
+            assert rule.from_states(), rule.name()
+
+    def test_a_rule_is_not_consulted_outside_its_sources(self) -> None:
+        # from shortlisted, the notice rules do not run: only ConfirmDirectlyOnlyWithoutNotice
+        f = facts("confirm", State.SHORTLISTED, {"has_notice": True, "notice_outcome": "running"})
+        assert evaluate(f).rule == "ConfirmDirectlyOnlyWithoutNotice"

@@ -110,15 +110,15 @@ class TestTransitionFacts:
         with pytest.raises(ValueError, match="^now: naive"):
             facts("submit", APPLICANT, now=datetime(2026, 6, 1, 10, 0))
 
-    def test_extra_and_lists_are_frozen(self) -> None:
-        extra = {"k": 1}
-        f = facts("submit", APPLICANT, extra=extra, form_errors=["a"], quotas=[])
-        extra["k"] = 2
-        assert f.extra["k"] == 1
-        assert isinstance(f.extra, MappingProxyType)
+    def test_clauses_and_lists_are_frozen(self) -> None:
+        clauses = {"route": "x 七"}
+        f = facts("submit", APPLICANT, clauses=clauses, form_errors=["a"], quotas=[])
+        clauses["route"] = "changed"
+        assert f.clause("route") == "x 七"
+        assert isinstance(f.clauses, MappingProxyType)
         assert f.form_errors == ("a",)
         with pytest.raises(TypeError):
-            f.extra["k"] = 3  # type: ignore[index]
+            f.clauses["route"] = "y"  # type: ignore[index]
 
     def test_any_aware_zone_is_accepted(self) -> None:
         utc = datetime(2026, 6, 20, 15, 59, 59, tzinfo=timezone.utc)  # 23:59:59 in Shanghai

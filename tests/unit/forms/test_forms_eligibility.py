@@ -197,6 +197,35 @@ def test_scale_staff_or_revenue_per_head(
     assert check(edition, "supplier", "scale", business=business).status == status
 
 
+@pytest.mark.parametrize(
+    ("edition", "size_clause", "per_head_clause"),
+    [
+        (C, "推荐及申报说明 一（一）3", "推荐及申报说明 一（一）4"),
+        (D, "推荐说明 一（一）3", "推荐说明 一（一）3"),
+    ],
+)
+def test_no_outsourcing_staff_meets_neither_test(
+    edition: str, size_clause: str, per_head_clause: str
+) -> None:
+    """Seed 002 一（一）3、4: 300 outsourcing staff, or 35 万元 per head below 300; with nobody
+    doing outsourcing work neither holds — a fact to report, not missing data."""
+    business = {"outsourcing_staff": 0, "outsourcing_revenue": "5000", "offshore_revenue": "0"}
+    result = check(edition, "supplier", "scale", business=business)
+    assert result.status == "not_met"
+
+    def leaves(r: Any) -> list[Any]:
+        return [leaf for child in r.children for leaf in leaves(child)] if r.children else [r]
+
+    assert all(leaf.status in ("met", "not_met") for leaf in leaves(result))
+    per_head = [leaf for leaf in leaves(result) if leaf.id == "revenue_per_head"]
+    assert [leaf.status for leaf in per_head] == ["not_met"]
+    assert per_head[0].clause == per_head_clause
+    assert "为0 人，无人均可计，未达到35 万元" in per_head[0].text
+    assert size_clause in result.text and per_head_clause in result.text
+    report = eligibility(edition, "supplier", example_form(edition, "supplier", business=business))
+    assert report.thresholds_status == "not_met"
+
+
 def test_per_head_text_rounds_down_so_it_never_contradicts_the_sign() -> None:
     business = {
         "outsourcing_staff": 299,

@@ -7,6 +7,7 @@ import pytest
 from programs.forms import UnknownForm, annual_report_schema, available_forms, form_schema
 from programs.forms.schema import (
     SchemaError,
+    _check,
     _criterion,
     _field,
     _section,
@@ -210,3 +211,26 @@ def test_bad_sections_and_criteria_are_refused() -> None:
         )
     with pytest.raises(SchemaError, match="evidence"):
         _criterion({"id": "c", "label_zh": "条件", "rule": "qualitative", "clause": "一"}, "x.yaml")
+
+
+def test_checks_between_fields_name_their_rule_and_clause() -> None:
+    """The seeds' rules between fields are data: 其中 parts, kinds of one total, loss vs 盈利."""
+    checks = {c.rule: c for c in form_schema("liangrong-2021", "ito").checks}
+    assert checks["sum_of"].parts == (
+        "ito.patents_invention",
+        "ito.patents_utility",
+        "ito.patents_design",
+    )
+    assert (checks["sum_of"].whole, checks["sum_of"].clause) == (
+        "ito.patents_total",
+        "专利法 第二条",
+    )
+    loss = checks["no_loss_if"]
+    assert (loss.part, loss.whole) == ("economics.profit", "economics.profitable_3_years")
+    assert "商办服贸函〔2021〕360号 附件2" in loss.clause
+    with pytest.raises(SchemaError, match=r"x\.yaml.*no_loss_if, part_of, sum_of"):
+        _check({"rule": "less_than", "part": "a.b", "whole": "a.c"}, "x.yaml")
+    with pytest.raises(SchemaError, match="parts"):
+        _check({"rule": "sum_of", "parts": ["a.b"], "whole": "a.c"}, "x.yaml")
+    with pytest.raises(SchemaError, match="flag"):
+        _check({"rule": "no_loss_if", "field": "a.b"}, "x.yaml")

@@ -93,8 +93,98 @@ def test_percent_bounds(raw: str, ok: bool) -> None:
 
 
 def test_signed_fields_take_losses() -> None:
-    form = example_form(A, "ito", economics={"profit": "-1200.5", "profit_growth": "-250"})
+    economics = {"profit": "-1200.5", "profit_growth": "-250", "profitable_3_years": "否"}
+    form = example_form(A, "ito", economics=economics)
     assert validate_form(A, "ito", form) == []
+
+
+# ---------------------------------------------------------------- rules between fields
+
+
+@pytest.mark.parametrize("edition", [A, B])
+@pytest.mark.parametrize(
+    ("kinds", "total", "ok"),
+    [
+        ((31, 22, 5), 58, True),  # the three kinds add up to the total
+        ((20, 10, 5), 58, True),  # fewer: a patent of another kind is not asked for
+        ((31, 22, 6), 58, False),  # each kind below the total, together one more
+        ((1, 1, 1), 2, False),
+    ],
+)
+def test_patent_kinds_together_do_not_exceed_the_total(
+    edition: str, kinds: tuple[int, int, int], total: int, ok: bool
+) -> None:
+    """专利法 第二条: 发明创造是指发明、实用新型和外观设计 — the three kinds are parts of 专利数."""
+    invention, utility, design = kinds
+    ito = {
+        "patents_total": total,
+        "patents_invention": invention,
+        "patents_utility": utility,
+        "patents_design": design,
+    }
+    issues = validate_form(edition, "ito", example_form(edition, "ito", ito=ito))
+    if ok:
+        assert issues == []
+        return
+    assert codes(issues) == [("ito.patents_total", "parts_exceed_total")]
+    (issue,) = issues
+    shown = sum(kinds)
+    assert issue.message_zh == (
+        f"发明专利 + 实用新型专利 + 外观设计专利（{invention} + {utility} + {design} = {shown} 个）"
+        f"不得大于专利数（{total} 个）（专利法 第二条）"
+    )
+    assert "专利法 第二条" in issue.message_en and "ito.patents_total" in issue.message_en
+
+
+def test_one_kind_above_the_total_is_reported_once() -> None:
+    ito = {"patents_total": 10, "patents_invention": 11, "patents_utility": 0, "patents_design": 0}
+    issues = validate_form(A, "ito", example_form(A, "ito", ito=ito))
+    assert codes(issues) == [("ito.patents_invention", "part_exceeds_total")]
+
+
+@pytest.mark.parametrize("edition", [A, B])
+@pytest.mark.parametrize("kind", ["ito", "manufacturing"])
+@pytest.mark.parametrize(
+    ("profit", "profitable", "ok"),
+    [
+        ("-0.01", True, False),
+        ("-0.01", "是", False),
+        ("0", True, True),  # break-even is no loss
+        ("9650.25", True, True),
+        ("-1200", False, True),
+    ],
+)
+def test_a_loss_contradicts_three_profitable_years(
+    edition: str, kind: str, profit: str, profitable: object, ok: bool
+) -> None:
+    """申报表 上年度经济效益: 利润总额 beside 是否三年连续盈利; a loss last year makes 是 false."""
+    economics = {"profit": profit, "profitable_3_years": profitable}
+    issues = validate_form(edition, kind, example_form(edition, kind, economics=economics))
+    if ok:
+        assert issues == []
+        return
+    assert codes(issues) == [("economics.profit", "loss_contradicts")]
+    clause = "商办服贸函〔2021〕360号 附件2" if edition == B else "申报表“上年度经济效益”"
+    assert issues[0].message_zh.startswith(
+        "利润总额为亏损（-0.01 万元），与“是否三年连续盈利：是”矛盾（"
+    )
+    assert clause in issues[0].message_zh and clause in issues[0].message_en
+    assert "economics.profitable_3_years = yes" in issues[0].message_en
+
+
+def test_rule_gaps_are_reported_with_every_other_problem() -> None:
+    form = example_form(
+        B,
+        "ito",
+        basic={"contact_mobile": "10086"},
+        economics={"profit": "-3", "profitable_3_years": True},
+        ito={"patents_total": 2, "patents_invention": 1, "patents_utility": 1, "patents_design": 1},
+    )
+    assert codes(validate_form(B, "ito", form)) == [
+        ("basic.contact_mobile", "mobile"),
+        ("ito.patents_total", "parts_exceed_total"),
+        ("economics.profit", "loss_contradicts"),
+    ]
 
 
 def test_every_problem_is_reported_at_once_in_form_order() -> None:

@@ -1,0 +1,255 @@
+"""The common ground of the review stages: one unit of work per use case (a refusal audited after
+the rollback, a conflict audited per move), accepted events that move no state, lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from deadlines import (
+    Calendar,
+    NoticePeriod,
+    default_calendar,
+    format_instant,
+    require_aware,
+    to_shanghai,
+)
+from programs.editions import Edition
+from states import notice as notice_rules
+from states import scoring
+from states.actors import Actor, Role
+from states.rules import ApplicationFacts, Refusal
+from store import audit
+from store.models import Application, Campaign
+from store.review_models import (
+    Notice,
+)
+from store.service import Lifecycle
+from store.transitions import Conflict, NotFound, Request, Result
+
+ACCEPTED = "Review"  # the rule name on accepted events that move no state
+
+
+class _Refused(Exception):
+    """A refused event: audited in its own transaction after the rollback, then raised."""
+
+    def __init__(
+        self,
+        app_id: int,
+        trigger: str,
+        actor: Actor,
+        rule: str,
+        message: str,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(rule, message)
+        self.app_id = app_id
+        self.trigger = trigger
+        self.actor = actor
+        self.rule = rule
+        self.message = message
+        self.reason = reason
+        self.details = details or {}
+
+
+@dataclass(frozen=True)
+class _On:
+    """The application, event and actor (and reason) a refusal is recorded against."""
+
+    app_id: int
+    trigger: str
+    actor: Actor
+    reason: str | None = None
+
+    def refuse(self, rule: str, message: str, details: dict[str, Any] | None = None) -> _Refused:
+        return _Refused(self.app_id, self.trigger, self.actor, rule, message, self.reason, details)
+
+
+class _Tx:
+    """One unit of work: a session and the lifecycle moves made in it."""
+
+    def __init__(self, session: Session, review: ReviewBase, now: datetime) -> None:
+        self.session = session
+        self.review = review
+        self.now = now
+        self.requests: list[Request] = []
+
+    def move(self, requests: Sequence[Request]) -> list[Result]:
+        """Fire triggers through the transition engine in this transaction."""
+        if not requests:
+            return []
+        self.requests.extend(requests)
+        self.session.flush()
+        return self.review.lifecycle.engine().run(self.session, requests, self.now)
+
+
+@dataclass
+class _AppScoring:
+    app: Application
+    assignments: list[scoring.Assignment]
+    totals: list[Decimal]
+    complete: bool
+    detail: str
+    score: Decimal | None
+
+
+def _details_notice(notice: Notice | NoticePeriod, published_at: datetime) -> dict[str, Any]:
+    if isinstance(notice, Notice):
+        first, last, ends_at = notice.first_day, notice.last_day, notice.ends_at
+        days, version, label = notice.working_days, notice.calendar_version, notice.label
+    else:
+        first, last, ends_at = notice.first, notice.last, notice.ends_at
+        days, version, label = notice.working_days, notice.calendar_version, notice.label()
+    return {
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "label": label,
+        "ends_at": to_shanghai(ends_at).isoformat(),
+        "ends_label": notice_rules.last_second_label(ends_at),
+        "working_days": days,
+        "published_at": format_instant(published_at),
+        "calendar_version": version,
+    }
+
+
+def _role_refusal(actor: Actor, action: str, allowed: str) -> str:
+    return (
+        f"无权操作: role {actor.role.value} ({actor.role.label_zh}) may not {action}; "
+        f"allowed: {allowed}"
+    )
+
+
+def title_name(edition: Edition) -> str:
+    """The name of the title an edition confers (e.g. 信息技术外包和制造业融合发展重点企业)."""
+    return edition.title_name or edition.title
+
+
+def _term_label(first: int, last: int | None) -> str:
+    return f"{first}–{last}" if last is not None else f"{first}起（未规定期限）"
+
+
+def _require_ministry(actor: Actor, action: str, *, system: bool = False) -> None:
+    allowed = {Role.MINISTRY, Role.SYSTEM} if system else {Role.MINISTRY}
+    if actor.role not in allowed:
+        names = "ministry, system" if system else "ministry"
+        raise Refusal("EnforceActorRole", _role_refusal(actor, action, names))
+
+
+def application_facts(app: Application, edition_id: str) -> ApplicationFacts:
+    """What a rule may know about an application row."""
+    return ApplicationFacts(
+        id=app.id,
+        edition_id=edition_id,
+        org_uscc=app.uscc,
+        province=app.province,
+        group=app.group_name,
+        category=app.category,
+        consortium=app.consortium,
+        state=app.status,
+    )
+
+
+class ReviewBase:
+    """The lifecycle service, the calendar, and one unit of work per use case."""
+
+    def __init__(self, lifecycle: Lifecycle, calendar: Calendar | None = None) -> None:
+        self.lifecycle = lifecycle
+        self.db = lifecycle.db
+        self._calendar = calendar
+
+    @property
+    def calendar(self) -> Calendar:
+        return self._calendar or default_calendar()
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self, now: datetime) -> Iterator[_Tx]:
+        """A transaction; a refusal is audited after the rollback, a conflict audited per move."""
+        require_aware(now, "--now")
+        tx: _Tx | None = None
+        try:
+            with self.db.transaction() as s:
+                tx = _Tx(s, self, now)
+                yield tx
+        except _Refused as refused:
+            self._record_refusal(refused, now)
+            refusal = Refusal(refused.rule, refused.message)
+            refusal.audited = True
+            raise refusal from None
+        except Conflict:
+            self.lifecycle.audit_conflicts(tx.requests if tx is not None else (), now)
+            raise
+
+    def _record_refusal(self, refused: _Refused, now: datetime) -> None:
+        self.lifecycle.audit_refusal(
+            refused.app_id,
+            refused.trigger,
+            refused.actor,
+            now,
+            refused.rule,
+            refused.message,
+            reason=refused.reason,
+            details=refused.details,
+        )
+
+    def _event(
+        self,
+        s: Session,
+        app: Application,
+        trigger: str,
+        actor: Actor,
+        now: datetime,
+        message: str,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an accepted event that moves no state, in the caller's transaction."""
+        audit.append(
+            s,
+            app,
+            trigger=trigger,
+            from_state=app.status,
+            to_state=app.status,
+            accepted=True,
+            actor_role=actor.role.value,
+            actor_scope=actor.scope,
+            reason=reason,
+            rule=ACCEPTED,
+            message=message,
+            at=now,
+            details=details or {},
+        )
+
+    @staticmethod
+    def _app(s: Session, app_id: int, *, lock: bool = False) -> Application:
+        app = s.get(Application, app_id, with_for_update={"of": Application} if lock else None)
+        if app is None:
+            raise NotFound(f"APP: no application with id {app_id}")
+        return app
+
+    @staticmethod
+    def _campaign(s: Session, campaign_id: int) -> Campaign:
+        campaign = s.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound(f"campaign: no campaign with id {campaign_id}")
+        return campaign
+
+    def campaign_id(self, edition_id: str, year: int | None = None) -> int:
+        """The campaign of an edition (the latest year unless `year` is given)."""
+        with self.db.sessions() as s:
+            return self.lifecycle.campaign_for(s, edition_id, year).id
+
+
+def _dec(value: object) -> Decimal | None:
+    """A score cut-off as stored: Decimal to 0.01 (ScoringError naming min_score otherwise)."""
+    if value is None:
+        return None
+    return scoring.to_decimal(value, "min_score").quantize(scoring.CENT)

@@ -1,0 +1,166 @@
+"""Dependencies of every route: the service context, the signed-in principal and its scope, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Path, Request
+from starlette.datastructures import FormData
+
+from web.acts import Services
+from web.principal import Principal
+from web.queries import Queries
+from web.settings import WebSettings
+
+SESSION_COOKIE = "sb_session"
+CSRF_COOKIE = "sb_csrf"  # the pre-login double-submit token (login, register, public forms)
+LANG_COOKIE = "sb_lang"
+MAX_FORM_BYTES = 2_000_000
+TOUCH_EVERY = timedelta(minutes=1)
+# the only forms a signed-out visitor may post (with the pre-login CSRF token)
+ANONYMOUS_POSTS = ("/login", "/register", "/account/activate", "/public/")
+
+
+@dataclass
+class Context:
+    settings: WebSettings
+    services: Services
+    queries: Queries
+
+    def now(self) -> datetime:
+        return self.settings.now()
+
+
+def ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+class Unauthenticated(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(401, "login: 请先登录 (sign in first)")
+
+
+@dataclass(frozen=True)
+class Auth:
+    """The request's principal (or None) with the CSRF token its forms must carry."""
+
+    principal: Principal | None
+    csrf: str
+    session_token: str | None
+
+
+def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
+    cached = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    now = c.now()
+    principal: Principal | None = None
+    csrf = request.cookies.get(CSRF_COOKIE) or ""
+    token = request.cookies.get(SESSION_COOKIE)
+    bearer = request.headers.get("authorization", "")
+    result: Auth
+    if bearer.lower().startswith("bearer "):
+        found = c.queries.token_of(bearer[7:].strip(), now)
+        if found is not None:
+            row, account = found
+            principal = _principal(account, via="token", scopes=tuple(row.scopes or ()))
+        result = Auth(principal, "", None)
+    else:
+        session = c.queries.session_of(token, now)
+        if session is not None:
+            ws, account = session
+            principal = _principal(account, via="session")
+            csrf = ws.csrf_token
+            if now - ws.last_seen_at > TOUCH_EVERY:  # keep the idle clock without a write per hit
+                from web import acts
+
+                acts.touch(c.services, token=token or "", now=now)
+        else:
+            token = None
+        result = Auth(principal, csrf, token)
+    request.state.auth = result
+    return result
+
+
+def _principal(account: Any, *, via: str, scopes: tuple[str, ...] = ("read", "write")) -> Principal:
+    return Principal(
+        account_id=account.id,
+        email=account.email,
+        role=account.role,
+        scope=account.scope,
+        display_name=account.display_name,
+        via=via,
+        token_scopes=scopes,
+    )
+
+
+def signed_in(a: Auth = Depends(auth)) -> Principal:
+    if a.principal is None:
+        raise Unauthenticated()
+    return a.principal
+
+
+def role(*roles: str) -> Callable[..., Principal]:
+    """A dependency: the principal, 403 unless it holds one of `roles`."""
+
+    def dep(who: Principal = Depends(signed_in)) -> Principal:
+        if who.role not in roles:
+            raise HTTPException(
+                403, f"无权访问: {who.actor_text} may not open this page ({', '.join(roles)})"
+            )
+        return who
+
+    return dep
+
+
+def csrf_token_for(request: Request, a: Auth) -> str:
+    """The token a page's forms carry; a fresh pre-login token when there is none yet."""
+    if a.csrf:
+        return a.csrf
+    fresh = getattr(request.state, "new_csrf", None)
+    if fresh is None:
+        fresh = secrets.token_urlsafe(24)
+        request.state.new_csrf = fresh
+    return fresh
+
+
+async def checked_form(request: Request, a: Auth = Depends(auth)) -> FormData:
+    """The POSTed form, refused (403) unless it carries the CSRF token of this session."""
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_FORM_BYTES:
+        raise HTTPException(413, f"upload: 超过{MAX_FORM_BYTES // 1_000_000} MB (too large)")
+    path = request.url.path
+    if a.principal is None and not path.startswith(ANONYMOUS_POSTS):
+        raise Unauthenticated()
+    form = await request.form(max_files=3, max_fields=2000)
+    sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token") or "")
+    expected = a.csrf if a.principal is not None else request.cookies.get(CSRF_COOKIE, "")
+    if a.principal is not None and a.principal.via == "token":
+        expected = ""  # bearer requests carry no cookies and use the API, not forms
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "csrf: 表单已失效，请刷新页面后重试 (CSRF token missing or wrong)")
+    return form
+
+
+def api_csrf(request: Request, a: Auth = Depends(auth)) -> None:
+    """JSON writes: bearer tokens need none; a cookie session must send X-CSRF-Token."""
+    if a.principal is not None and a.principal.via == "session":
+        sent = request.headers.get("x-csrf-token", "")
+        if not sent or not hmac.compare_digest(sent, a.csrf):
+            raise HTTPException(403, "csrf: X-CSRF-Token missing or wrong")
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "zh")
+    return lang if lang in ("zh", "en") else "zh"
+
+
+MAX_ID = 2_147_483_647
+# every id in a path: a positive 32-bit integer (anything else is a 422, never a database error)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Year = Annotated[int, Path(ge=1900, le=2200)]
