@@ -72,10 +72,10 @@ def _world(url: str) -> tuple[list[int], list[tuple[str, int]]]:
     from services import handlers
     from states.actors import Actor, Role
     from store.db import Database
-    from store.migrations import upgrade
     from web import acts
 
-    upgrade(url)
+    subprocess.run([sys.executable, "-m", "shenbao.cli", "db", "upgrade"], cwd=ROOT, check=True,
+                   env={**os.environ, "SHENBAO_DATABASE_URL": url}, capture_output=True)  # fmt: skip
     db = Database(url)
     today = now_shanghai().date()
     at = lambda days: day_start(today + timedelta(days=days)) + timedelta(hours=9)  # noqa: E731
