@@ -219,7 +219,7 @@ def prepare(url: str, n: int, queue: int) -> World:
     email = "hb@industry.example.cn"
     _id, tok = acts.invite_as_operator(svc, email=email, role="province", scope="湖北/industry",
                                        name="湖北省经信厅", now=setup, base_url="",
-                                       operator="bench")  # fmt: skip
+                                       operator="system")  # fmt: skip
     acts.activate(svc, token=tok, password="rush-bench-password", now=setup)
     token, csrf = _open_session(db, email, OPENED_AT)
     db.dispose()
@@ -239,7 +239,7 @@ def _enterprises(db: Any, first: int, count: int) -> list[dict[str, Any]]:
         email = f"rush{i}@applicant.example.cn"
         _id, tok = acts.invite_as_operator(svc, email=email, role="enterprise", scope=code,
                                            name=f"粤港数创{i}号有限公司", now=setup,
-                                           base_url="", operator="bench")  # fmt: skip
+                                           base_url="", operator="system")  # fmt: skip
         acts.activate(svc, token=tok, password="rush-bench-password", now=setup)
         token, csrf = _open_session(db, email, OPENED_AT)
         out.append({"token": token, "csrf": csrf, "uscc": code, "i": i, "app": 0})

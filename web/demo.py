@@ -142,7 +142,7 @@ def prepare(directory: Path) -> tuple[Database, Path, list[Login]]:
     for role, scope, email, name, what in people:
         password = secrets.token_urlsafe(9)
         _id, token = acts.invite_as_operator(svc, email=email, role=role, scope=scope, name=name,
-                                             now=now, base_url="", operator="demo")  # fmt: skip
+                                             now=now, base_url="", operator="system")  # fmt: skip
         acts.activate(svc, token=token, password=password, now=now)
         logins.append(Login(role, email, password, what))
     return db, clock, logins

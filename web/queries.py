@@ -133,8 +133,9 @@ class Queries:
             if text:
                 like = f"%{text.strip()[:60]}%"
                 cond = [Application.name.like(like), Application.uscc.like(like)]
-                if text.strip().isdigit():
-                    cond.append(Application.id == int(text.strip()))
+                as_id = _search_id(text)
+                if as_id is not None:
+                    cond.append(Application.id == as_id)
                 stmt = stmt.where(or_(*cond))
             return list(s.scalars(stmt.order_by(Application.id).limit(500)))
 
@@ -451,3 +452,13 @@ def session_scope(s: Session) -> Session:  # pragma: no cover - typing helper
 
 
 STATE_ORDER = [st.value for st in State]
+
+
+def _search_id(text: str) -> int | None:
+    """The search text as an application id, if it is one (ASCII digits within the column)."""
+    from shenbao.args import record_id
+
+    try:
+        return record_id(text, "q")
+    except ValueError:
+        return None

@@ -111,7 +111,7 @@ def _world(url: str) -> tuple[list[int], list[tuple[str, int]]]:
         )  # fmt: skip
         _id, token = acts.invite_as_operator(svc, email=email, role="enterprise", scope=code,
                                              name=name, now=now, base_url="",
-                                             operator="scale-out test")  # fmt: skip
+                                             operator="system")  # fmt: skip
         acts.activate(svc, token=token, password=PASSWORD, now=now)
         people.append((email, app_id))
     db.dispose()

@@ -137,9 +137,9 @@ def _int_or_none(value: object, field: str) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 6:
-        raise ValueError(f"{field}: 应为正整数 (a positive whole number)")
-    return int(text)
+    from shenbao.args import count
+
+    return count(text, field, low=1, high=999_999)
 
 
 @router.post("/campaigns/{cid}/shortlist")
@@ -159,7 +159,9 @@ def shortlist(cid: Id, request: Request, form: FormData = Depends(checked_form),
 @router.post("/campaigns/{cid}/ties")
 def resolve_tie(cid: Id, form: FormData = Depends(checked_form),
                 who: Principal = Depends(Ministry), c: Context = Depends(ctx)) -> Response:  # fmt: skip
-    chosen = [_int_or_none(x, "chosen") for x in form.getlist("chosen")]
+    from shenbao.args import record_id
+
+    chosen = [record_id(str(x), "chosen") for x in form.getlist("chosen")]
     acts.resolve_tie(c.services, who, cid, str(form.get("category") or ""),
                      [x for x in chosen if x is not None], now=c.now())  # fmt: skip
     return see_other(f"/ministry/campaigns/{cid}")
