@@ -171,6 +171,8 @@ class Edition:
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     source: str = field(default="", compare=False)  # the file it was loaded from
     version: str = field(default="", compare=False)  # sha256 of that file's bytes (16 hex digits)
+    title_en: str = ""  # English names, for English mail
+    organiser_en: str = ""
 
     @property
     def category_ids(self) -> tuple[str, ...]:
@@ -366,7 +368,9 @@ _TOP_KEYS = {
     "program",
     "year",
     "title",
+    "title_en",
     "organiser",
+    "organiser_en",
     "document_number",
     "reference",
     "seed",
@@ -605,6 +609,8 @@ class _Parser:
             year=year,
             title=self.text(data, "title", ""),
             organiser=self.text(data, "organiser", ""),
+            title_en=self.text(data, "title_en", "", required=False) or "",
+            organiser_en=self.text(data, "organiser_en", "", required=False) or "",
             document_number=self.text(data, "document_number", "", required=False) or None,
             seed=self.seed(data),
             categories=self.categories(data),

@@ -24,6 +24,7 @@ from states.actors import Actor, Role
 from states.event_rules import EventFacts, ObjectionEventFacts, evaluate_event
 from states.lifecycle import State
 from states.rules import NoticeFacts, Refusal, edition_clauses
+from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -235,6 +236,7 @@ class NoticeStage(ReviewBase):
                 reason=row.reason,
                 details={"objection": row.id, "notice_id": notice.id},
             )
+            events.enqueue_objection(s, app, row, "filed", now)
             return row.id
 
     def resolve_objection(
@@ -286,6 +288,7 @@ class NoticeStage(ReviewBase):
                 reason=decided.resolution_reason,
                 details={"objection": row.id, "resolution": decided.resolution},
             )
+            events.enqueue_objection(s, app, row, "resolved", now)
 
     def objections(self, campaign_id: int) -> list[Objection]:
         with self.db.sessions() as s:

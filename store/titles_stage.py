@@ -24,6 +24,7 @@ from states.actors import Actor, Role
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
 from states.rules import RecertFacts, Refusal, edition_clauses
+from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -215,7 +216,7 @@ class TitleStage(ReviewBase):
                     + "; ".join(problems),
                 )
             calendar = self.calendar
-            late = title_rules.lateness(report.due_date, now, calendar.count_working_days)
+            late = events.working_days_late(report.due_date, now, calendar.count_working_days)
             report.submitted_at = now
             report.submitted_by = str(actor)
             report.data = dict(data)
@@ -286,7 +287,7 @@ class TitleStage(ReviewBase):
                 working_days_late=(
                     report.working_days_late
                     if report.submitted_at is not None and report.working_days_late is not None
-                    else title_rules.lateness(report.due_date, now, count)
+                    else events.working_days_late(report.due_date, now, count)
                 ),
             )
             for report, title, app in rows

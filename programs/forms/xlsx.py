@@ -170,6 +170,16 @@ def _put(ws: Worksheet, row: int, column: int, value: Any, item: Field) -> Cell:
     return cell
 
 
+def print_a4_landscape(ws: Worksheet) -> None:
+    """Print on A4 landscape, all columns on one page width (as many pages tall as needed)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+
+
 class _Writer:
     def __init__(self, schema: FormSchema) -> None:
         self.schema = schema
@@ -208,6 +218,8 @@ class _Writer:
         for sheet, kind, section, table in layout:
             meta.append(["sheet", sheet, kind, section.id, table.id if table else ""])
         meta.sheet_state = "hidden"
+        for ws in self.wb.worksheets:
+            print_a4_landscape(ws)
         return self.wb
 
     def all_fields(self) -> list[tuple[Section, Field]]:

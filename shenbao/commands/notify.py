@@ -28,46 +28,15 @@ def preview(
     """Render the message TYPE about APP to the terminal."""
     from deadlines import now_shanghai
     from notifications import MESSAGE_TYPES, render
-    from store.audit import history
-    from store.events import APPLICANT_MESSAGES, transition_context
     from store.service import Lifecycle
-    from store.transitions import windows_of
 
     if message_type not in MESSAGE_TYPES:
         fail(f"TYPE: '{message_type}' is not one of {', '.join(MESSAGE_TYPES)}")
     app_id = args.cli(args.record_id, "APP")(application)
     with refusals():
-        from notifications.render import example_context
-        from programs.editions import load_edition
+        from store.events import preview_context
 
-        database = read_db()
-        row = Lifecycle(database).get(app_id)
-        edition = load_edition(row.campaign.edition_id)
-        app_window, _ = windows_of(row.campaign)
-        now = now_shanghai()
-        # the example fills what only a real event would give; the application's own facts
-        # (and its latest matching audit record, when there is one) replace them
-        context = {
-            k: v
-            for k, v in example_context(message_type).items()
-            if k not in ("contact_name", "program_name_en")
-        }
-        trigger = next((t for t, m in APPLICANT_MESSAGES.items() if m == message_type), "submit")
-        audit_row: dict[str, object] = {"trigger": trigger, "seq": row.audit_count, "details": {}}
-        with database.sessions() as s:
-            for rec in reversed(history(s, app_id)):
-                if rec.trigger == trigger and rec.accepted:
-                    audit_row = {
-                        "trigger": rec.trigger,
-                        "seq": rec.seq,
-                        "reason": rec.reason,
-                        "actor_role": rec.actor_role,
-                        "actor_scope": rec.actor_scope,
-                        "details": rec.details,
-                    }
-                    now = rec.at
-                    break
-        context |= transition_context(message_type, row, edition, audit_row, now, app_window)
+        context = preview_context(Lifecycle(read_db()), app_id, message_type, now_shanghai())
         rendered = render(message_type, context, lang=lang)
     print(f"Subject: {rendered.subject}\n")
     print(rendered.text)
