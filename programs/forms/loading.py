@@ -60,6 +60,13 @@ def _parse(raw: bytes, fmt: str) -> Any:
         raise _error(_CODES.get(exc.rule, exc.rule), exc.zh, exc.en) from None
 
 
+def refusal_line(exc: FormLoadError, field: str = "--file", shown: int = 5) -> str:
+    """A form file's refusal as the CLI's one line: the field, then each problem with its rule."""
+    parts = [f"{issue} (rule: {issue.code})" for issue in exc.issues[:shown]]
+    more = len(exc.issues) - shown
+    return f"{field}: " + "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
 def load_form_file(path: Path | str, edition_id: str, kind: str) -> dict[str, Any]:
     """The form in a .json, .yaml/.yml or filled .xlsx template file (FormLoadError if unreadable).
 

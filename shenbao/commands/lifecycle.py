@@ -57,6 +57,8 @@ def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, A
     from programs.editions import load_edition
     from programs.forms import load_form_file as load
     from programs.forms import to_jsonable
+    from programs.forms.issues import FormLoadError
+    from programs.forms.loading import refusal_line
     from programs.forms.resolve import forms_edition_id
 
     if not path.is_file():
@@ -68,7 +70,10 @@ def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, A
                 f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
             )
         kind = edition.categories[0].id
-    return to_jsonable(load(path, forms_edition_id(edition), kind))
+    try:
+        return to_jsonable(load(path, forms_edition_id(edition), kind))
+    except FormLoadError as exc:  # one line: the field, the problems and their rules
+        raise ValueError(refusal_line(exc)) from None
 
 
 def apply(
