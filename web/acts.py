@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from services import handlers
+from services.accounts import mail_link
 from services.errors import NotFound
 from states.actors import Actor, Role
 from states.rules import Refusal
@@ -92,7 +93,7 @@ def register_enterprise(
             created_by="self-registration",
             purpose="confirm",
         )
-        _mail_link(s, account, token, "confirm", now, base_url, lang)
+        mail_link(s, account, token, "confirm", now, base_url, lang)
         return account.id
 
 
@@ -143,20 +144,6 @@ def invite_as_operator(
         svc.db, Actor.parse(operator), email=email, role=role, scope=scope, name=name, now=now,
         base_url=base_url,
     )  # fmt: skip
-
-
-def _mail_link(
-    s: Any,
-    account: accounts.Account,
-    token: str,
-    purpose: str,
-    now: datetime,
-    base_url: str,
-    lang: str,
-) -> None:
-    from services.accounts import mail_link
-
-    mail_link(s, account, token, purpose, now, base_url, lang)
 
 
 def activate(svc: Services, *, token: str, password: str, now: datetime) -> int:
