@@ -16,7 +16,6 @@ from sqlalchemy import select
 from exports.cells import put_text
 from exports.files import check_output, write_output
 from programs.editions import load_edition
-from states import notice as notice_rules
 from store.db import Database
 from store.models import Campaign
 from store.review_models import Notice, NoticeEntry
@@ -24,6 +23,7 @@ from store.transitions import NotFound
 
 HEADERS = ("序号", "申报单位名称", "所在省份", "类别")
 SHEET_TITLE = "公示名单"
+WORDING_SHEET = "公示说明"
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class NoticeList:
     heading: str
     period: str
     rows: list[tuple[int, str, str, str]]
+    text: tuple[str, ...] = ()  # the official wording and the contact for objections
 
 
 def notice_list(db: Database, campaign_id: int) -> NoticeList:
@@ -62,12 +63,15 @@ def notice_list(db: Database, campaign_id: int) -> NoticeList:
             )
             for e in entries
         ]
-        heading = f"{edition.title}入围名单公示"
-        period = (
-            f"公示期：{notice.first_day.year}年{notice.label}，"
-            f"截至 {notice_rules.last_second_label(notice.ends_at)}"
-        )
-    return NoticeList(heading, period, rows)
+        from notifications.notice_text import notice_wording
+
+        wording = notice_wording(
+            title=edition.title, organiser=edition.organiser,
+            document_number=edition.document_number, published_at=notice.published_at,
+            ends_at=notice.ends_at, working_days=notice.working_days, count=len(rows),
+            settings=campaign.settings,
+        )  # fmt: skip
+    return NoticeList(wording.heading, wording.period, rows, tuple(wording.lines()[1:]))
 
 
 def export_notice(
@@ -115,6 +119,8 @@ def write_xlsx(path: Path, data: NoticeList) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from programs.forms.xlsx import print_a4_landscape
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -126,6 +132,16 @@ def write_xlsx(path: Path, data: NoticeList) -> None:
     for offset, row in enumerate(data.rows):
         for column, value in enumerate(row, start=1):
             put_text(ws, 4 + offset, column, value)
+    from openpyxl.styles import Alignment
+
+    if data.text:  # the official wording, the period and how to object: a sheet of its own
+        notes = wb.create_sheet(WORDING_SHEET)
+        put_text(notes, 1, 1, data.heading).font = Font(bold=True, size=14)
+        for index, line in enumerate(data.text, start=2):
+            put_text(notes, index, 1, line).alignment = Alignment(wrap_text=True, vertical="top")
+        notes.column_dimensions["A"].width = 100
+        print_a4_landscape(notes)
+    print_a4_landscape(ws)
     for column, width in zip("ABCD", (8, 48, 16, 28), strict=True):
         ws.column_dimensions[column].width = width
     wb.save(path)
@@ -138,15 +154,19 @@ def render_html(data: NoticeList) -> str:
         "    <tr>" + "".join(f"<td>{esc(str(cell))}</td>" for cell in row) + "</tr>"
         for row in data.rows
     )
+    lines = list(data.text) or [data.period]
+    wording = "\n".join(f"<p>{esc(line)}</p>" for line in lines)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <title>{esc(data.heading)}</title>
+<style>@page {{ size: A4; margin: 25mm 20mm; }} body {{ max-width: 170mm; margin: auto; }}
+table {{ width: 100%; border-collapse: collapse; }} td, th {{ overflow-wrap: anywhere; }}</style>
 </head>
 <body>
 <h1>{esc(data.heading)}</h1>
-<p>{esc(data.period)}</p>
+{wording}
 <table border="1">
   <thead>
     <tr>{header}</tr>

@@ -25,7 +25,14 @@ class NoticeWording:
     contact: tuple[str, ...]  # lines of the objection contact
 
     def lines(self) -> list[str]:
-        return [self.heading, *self.paragraphs, self.period, *self.contact]
+        """Heading, what is announced, the period, how to object, to whom."""
+        return [
+            self.heading,
+            *self.paragraphs[:1],
+            self.period,
+            *self.paragraphs[1:],
+            *self.contact,
+        ]
 
 
 def _second(at: datetime) -> str:

@@ -40,6 +40,7 @@ PAGE_TAGS = {
     "html",
     "head",
     "meta",
+    "style",  # the page's own print layout (A4), written by the export, never from input
     "title",
     "body",
     "h1",
