@@ -42,7 +42,31 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _edition_title(edition_id: str) -> str:
+    """An edition's title as people read it (its id only if the edition file is gone)."""
+    from programs.editions import EditionError, load_edition
+
+    try:
+        return load_edition(edition_id).title
+    except EditionError:
+        return edition_id
+
+
+def _category_name(category: str, edition_id: str) -> str:
+    """A category's Chinese name in its edition (制造业类, 信息技术服务外包类, ...)."""
+    from programs.editions import EditionError, load_edition
+
+    try:
+        return load_edition(edition_id).category(category).name_zh
+    except (EditionError, LookupError, ValueError):
+        return category
+
+
 env.filters["sh"] = _sh
+env.filters["edition_title"] = _edition_title
+env.filters["category_name"] = _category_name
 env.filters["applicant_state"] = _applicant_state
 env.filters["staff_state"] = _staff_state
 env.filters["iso"] = lambda v: v.isoformat() if v is not None else ""

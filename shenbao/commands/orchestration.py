@@ -76,8 +76,21 @@ def demo(
     edition: str = typer.Argument("liangrong-2021", help="liangrong-2021 or szzx-2026-2"),
     directory: Path = typer.Option(Path("shenbao-demo"), "--dir", help="where the demo writes"),
     applicants: int = typer.Option(200, "--applicants", min=20, max=5000),
+    web: bool = typer.Option(
+        False, "--web", help="instead: a campaign where every role has something to do, served"
+    ),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="with --web"),
 ) -> None:
-    """Run a whole campaign with a simulated clock on the embedded defaults."""
+    """Run a whole campaign with a simulated clock on the embedded defaults.
+
+    With --web, build the web rehearsal in --dir (a campaign standing where every role has
+    something to do), print one login per role and serve it at http://127.0.0.1:PORT.
+    """
+    if web:
+        from shenbao.commands.web import web as serve
+
+        serve(host="127.0.0.1", port=port, workers=1, proxy=False, demo=directory)
+        return
     from shenbao.demo import main
 
     raise typer.Exit(main(edition, directory, applicants))
