@@ -219,14 +219,19 @@ def open_campaign(
     year: int | None = None,
     application_window: Window | None = None,
     screening_window: Window | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Campaign:
-    """Open (or return the open) campaign of an edition for a year."""
+    """Open (or return the open) campaign of an edition for a year.
+
+    `settings` holds campaign facts that are not the edition's, such as `objection_contact`
+    (where the public sends objections, printed with the 公示).
+    """
     spec = authorize(db, "campaign.open", actor, now, details={"edition": edition_id})
 
     def after(s: Any, campaign: Campaign) -> None:
         audit_operator(
             s, spec, actor, now, f"opened campaign {campaign.id} of {edition_id} {campaign.year}",
-            campaign=campaign.id, edition=edition_id, year=campaign.year,
+            campaign=campaign.id, edition=edition_id, year=campaign.year, settings=settings,
         )  # fmt: skip
 
     with _refusals(db, spec, actor, now, details={"edition": edition_id}):
@@ -238,6 +243,7 @@ def open_campaign(
             year=year,
             application_window=application_window,
             screening_window=screening_window,
+            settings=settings,
             after=after,
         )
 

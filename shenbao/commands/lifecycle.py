@@ -32,6 +32,12 @@ def campaign_open(
         None, "--window", help="application window 2026-05-27..2026-06-20 (default: the edition's)"
     ),
     screening: str | None = typer.Option(None, "--screening", help="provincial screening window"),
+    objection: list[str] = typer.Option(
+        [],
+        "--objection-contact",
+        help="where the public sends objections, printed with the 公示: "
+        "org=…, name=…, phone=…, email=…, address=… (repeatable; default: the organiser)",
+    ),
     actor: str | None = as_option("campaign.open"),
     now: str | None = NOW,
 ) -> None:
@@ -40,6 +46,7 @@ def campaign_open(
     from services import handlers
 
     with refusals():
+        contact = _objection_contact(objection)
         campaign = handlers.open_campaign(
             db(),
             who,
@@ -48,8 +55,29 @@ def campaign_open(
             year=args.campaign_year(edition, year),
             application_window=args.window(window, edition, year, "--window"),
             screening_window=args.window(screening, edition, year, "--screening"),
+            settings={"objection_contact": contact} if contact else None,
         )
     print(campaign.id)
+
+
+def _objection_contact(items: list[str]) -> dict[str, str]:
+    """`--objection-contact key=value` pairs, each value through the one normaliser."""
+    from notifications.notice_text import CONTACT_KEYS
+    from programs.text import clean
+
+    contact: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in CONTACT_KEYS:
+            raise ValueError(
+                f"--objection-contact: '{item[:40]}' is not KEY=VALUE with KEY one of "
+                f"{', '.join(CONTACT_KEYS)} (rule: contact_field)"
+            )
+        if key in contact:
+            raise ValueError(f"--objection-contact: {key} given twice (rule: duplicate)")
+        contact[key] = clean(value, field=f"--objection-contact {key}", max_len=200)
+    return contact
 
 
 def load_form_file(path: Path, edition_id: str, kind: str | None) -> dict[str, Any]:
