@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from deadlines import Window, require_aware
 from services.errors import Conflict, NotFound, Refused
-from states.actors import Actor
+from states.actors import SYSTEM, Actor
 from states.acts import ActSpec, act
 from states.rules import Refusal
 from store.audit import append_operator
@@ -394,6 +394,40 @@ def fire_many(
     requests = [Request(a, trigger, actor, reason) for a in app_ids]
     with _refusals(db, spec, actor, now):
         return BatchResult(_lifecycle(db).trigger_many(requests, now=now))
+
+
+def fire_each(
+    db: Database,
+    name: str,
+    items: Sequence[tuple[Actor, int]],
+    *,
+    now: datetime,
+    reason: str | None = None,
+) -> BatchResult:
+    """One act by many actors, each on its application, in one unit of work (a submission rush,
+    a campaign run in batch).
+
+    Every actor is authorised first from the act's row of the table; a member whose role may not
+    act gets its refusal record (EnforceActorRole) in the same unit of work and nothing else.
+    Each application gets its own decision and one audit record; refusals are audited, not
+    raised. Unknown ids raise `NotFound` (audited in the operators' trail), as `fire_many` does.
+    """
+    require_aware(now, "--now")
+    spec = act(name)
+    trigger = spec.triggers[0]
+    requests = []
+    for actor, app_id in items:
+        message = spec.refusal(actor)
+        refused = Refusal("EnforceActorRole", message) if message is not None else None
+        requests.append(Request(app_id, trigger, actor, reason, refused=refused))
+    first = items[0][0] if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"applications": [a for _, a in items]}):
+        return BatchResult(_lifecycle(db).trigger_many(requests, now=now))
+
+
+def submit_many(db: Database, items: Sequence[tuple[Actor, int]], *, now: datetime) -> BatchResult:
+    """Many enterprises submit, each its own application, in one unit of work."""
+    return fire_each(db, "submit", items, now=now)
 
 
 def recommend_many(
@@ -886,6 +920,7 @@ __all__ = [
     "create_application",
     "define_sheet",
     "file_objection",
+    "fire_each",
     "fire_many",
     "import_calendar",
     "lapse",
@@ -909,6 +944,7 @@ __all__ = [
     "save_form",
     "shortlist",
     "submit",
+    "submit_many",
     "submit_report",
     "withdraw",
 ]

@@ -92,6 +92,8 @@ class Request:
     scoring: ScoringFacts | None = None
     notice: NoticeFacts | None = None
     recert: RecertFacts | None = None
+    # decided before the batch (the act's role table): recorded as this refusal, nothing else
+    refused: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,10 @@ class TransitionEngine:
                 r, snap, edition, now, app_w, scr_w, quotas, form_errors,
                 tuple(sorted(opinions.get(snap.id, ()))),
             )  # fmt: skip
-            outcome = evaluate(facts)
+            if r.refused is not None:
+                outcome = Outcome(False, r.refused.rule, r.refused.message)
+            else:
+                outcome = evaluate(facts)
             from_state = snap.status
             to_state: str | None = None
             trigger = r.trigger
