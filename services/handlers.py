@@ -288,6 +288,54 @@ def create_application(
     return _guarded(db, "application.create", actor, now, body, details=details)
 
 
+def create_many(
+    db: Database, edition_id: str, items: Sequence[Any], *, now: datetime, year: int | None = None
+) -> list[int | Refused]:
+    """Many drafts (`store.bulk.NewApplication`: actor, uscc, name, province, category, group,
+    email, form) in one unit of work; per item, in order, its id or its `Refused`.
+
+    Every actor is authorised first from the act table; a refused item (role, bad input, a second
+    application of one organisation) is audited in the operators' trail, in the same unit of
+    work, and changes nothing else; the others are created as `create_application` creates one.
+    """
+    from store import bulk
+    from store.service import Lifecycle
+
+    require_aware(now, "--now")
+    spec = act("application.create")
+    roles = {
+        i: Refusal("EnforceActorRole", m)
+        for i, item in enumerate(items)
+        if (m := spec.refusal(item.actor)) is not None
+    }
+    first = items[0].actor if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"edition": edition_id, "items": len(items)}):
+        with db.transaction() as s:
+            campaign = Lifecycle(db).campaign_for(s, edition_id, year)
+            made = bulk.create_many(db, s, campaign, items, roles, now)
+            for i, refusal in sorted(made.refusals.items()):
+                item = items[i]
+                append_operator(
+                    s,
+                    act=spec.name,
+                    actor_role=item.actor.role.value,
+                    actor_scope=item.actor.scope,
+                    accepted=False,
+                    rule=refusal.rule,
+                    message=refusal.message,
+                    at=now,
+                    details={"edition": edition_id, "uscc": item.uscc},
+                )
+    out: list[int | Refused] = []
+    for i, app_id in enumerate(made.ids):
+        if app_id is None:
+            r = made.refusals[i]
+            out.append(Refused(r.rule, r.message, act=spec.name, app_id=None))
+        else:
+            out.append(app_id)
+    return out
+
+
 def save_form(
     db: Database, actor: Actor, app_id: int, form: Mapping[str, Any], *, now: datetime
 ) -> int:
@@ -920,6 +968,7 @@ __all__ = [
     "create_application",
     "define_sheet",
     "file_objection",
+    "create_many",
     "fire_each",
     "fire_many",
     "import_calendar",

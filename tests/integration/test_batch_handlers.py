@@ -9,9 +9,11 @@ import pytest
 
 from deadlines import SHANGHAI
 from services import handlers
-from services.errors import NotFound
+from services.errors import NotFound, Refused
 from states.actors import Actor
 from store import audit
+from store.audit import operator_history
+from store.bulk import NewApplication
 from store.db import Database
 from store.models import Application, OutboxMessage
 from tests.conftest import uscc, valid_form
@@ -89,3 +91,58 @@ def test_an_unknown_application_changes_nothing(db: Database) -> None:
     with pytest.raises(NotFound):
         handlers.submit_many(db, [(me(1), a), (me(2), 999_999)], now=OPEN)
     assert state(db, a) == ("draft", 1)
+
+
+def item(n: int, actor: Actor | None = None, **over: object) -> NewApplication:
+    form = valid_form("szzx-2026-2", "center", uscc(n), f"申报单位{n}", consortium=False)
+    fields: dict[str, object] = dict(
+        actor=actor or me(n), uscc=uscc(n), name=f"申报单位{n}", province="广东",
+        category="center", email=f"u{n}@example.com", form=form,
+    )  # fmt: skip
+    fields.update(over)
+    return NewApplication(**fields)  # type: ignore[arg-type]
+
+
+def test_create_many_refuses_members_alone_and_creates_the_rest(db: Database) -> None:
+    earlier = apply(db, 7)
+    items = [
+        item(1),
+        item(2, Actor.parse("auditor")),  # the role table refuses first
+        item(3, me(4)),  # another enterprise's application
+        item(5, email="not-an-address"),  # bad input
+        item(7),  # already applied
+        item(8),
+        item(8),  # twice in the batch: the second is refused
+    ]
+    with db.sessions() as s:
+        trail_before = len(operator_history(s))
+    out = handlers.create_many(db, "szzx-2026-2", items, now=OPEN)
+    made = [x for x in out if isinstance(x, int)]
+    assert len(made) == 2 and out[0] == made[0] and out[5] == made[1]
+    rules = {i: x.rule for i, x in enumerate(out) if isinstance(x, Refused)}
+    assert rules == {
+        1: "EnforceActorRole",
+        2: "OnlyApplicantActs",
+        3: "InvalidInput",
+        4: "OneApplicationPerOrganisation",
+        6: "OneApplicationPerOrganisation",
+    }
+    assert f"application {earlier}" in out[4].message  # type: ignore[union-attr]
+    assert "--email" in out[3].message  # type: ignore[union-attr]
+    with db.sessions() as s:
+        trail = operator_history(s)[trail_before:]
+        assert [(r.accepted, r.rule) for r in trail] == [(False, rules[i]) for i in sorted(rules)]
+        apps = s.query(Application).order_by(Application.id).all()
+        assert [a.uscc for a in apps] == [uscc(7), uscc(1), uscc(8)]
+        for app_id in made:
+            app = s.get(Application, app_id)
+            assert app is not None and (app.status, app.audit_count, app.form_version) == (
+                "draft", 1, 1,
+            )  # fmt: skip
+            assert app.form_check["errors"] == []
+            (rec,) = audit.history(s, app_id)
+            assert (rec.trigger, rec.accepted, rec.hash) == ("create", True, app.audit_head)
+        assert list(audit.verify(s)) == []
+    # the drafts move on like any other
+    batch = handlers.submit_many(db, [(me(1), made[0]), (me(8), made[1])], now=OPEN)
+    assert batch.accepted == made
