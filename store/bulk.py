@@ -25,6 +25,7 @@ from states.rules import Refusal
 from store import audit, formcheck
 from store.db import Database
 from store.models import Application, FormVersion, Organisation
+from store.transitions import next_due, windows_of
 
 # advisory locks held to the end of the transaction, one per organisation: keep well inside
 # PostgreSQL's lock table (max_locks_per_transaction x connections)
@@ -175,6 +176,7 @@ def create_many(
         )
         orgs.update((u, int(a)) for u, a in made)
     order = sorted(rows)
+    due = next_due(State.DRAFT.value, windows_of(campaign)[0])
     app_rows = []
     for i in order:
         r = rows[i]
@@ -192,6 +194,7 @@ def create_many(
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
+                "next_due_at": due,
             }
         )
     new_ids = [

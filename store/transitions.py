@@ -73,6 +73,18 @@ def _move(state: str, trigger: str) -> str:
     return dest
 
 
+def next_due(state: str, application_window: Window | None) -> datetime | None:
+    """The instant a sweep next acts on an application in `state`, or None when none does.
+
+    A draft lapses once the application window has closed (`Sweeper.lapse_drafts`); every other
+    state is moved by a person or a campaign-wide step (notice close, report round), not by a
+    per-application deadline. Every writer of `application.status` stores this beside it.
+    """
+    if state == State.DRAFT.value and application_window is not None:
+        return application_window.ends_at
+    return None
+
+
 class NotFound(LookupError):
     """An unknown application, campaign or edition."""
 
@@ -133,6 +145,7 @@ class _Snapshot:
     version: int
     read_version: int
     changed: bool = False
+    next_due_at: datetime | None = None
 
 
 def windows_of(campaign: Campaign) -> tuple[Window | None, Window | None]:
@@ -278,6 +291,7 @@ class TransitionEngine:
             snap.audit_head = row["hash"]
             snap.version += 1
             snap.changed = True
+            snap.next_due_at = next_due(snap.status, app_w)
             audit_rows.append(row)
             if outcome.accepted and not waiting:
                 outbox.extend(outbox_rows_for(snap, edition, row, now, app_w))
@@ -447,6 +461,7 @@ class TransitionEngine:
                     audit_head=bindparam("b_head"),
                     version=bindparam("b_version"),
                     updated_at=bindparam("b_now"),
+                    next_due_at=bindparam("b_due"),
                 )
             )
             params = [
@@ -458,6 +473,7 @@ class TransitionEngine:
                     "b_head": sn.audit_head,
                     "b_version": sn.version,
                     "b_now": now,
+                    "b_due": sn.next_due_at,
                 }
                 for sn in changed
             ]
