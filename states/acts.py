@@ -237,6 +237,22 @@ ACTS: tuple[ActSpec, ...] = (
         "国务院办公厅关于部分节假日安排的通知 (one per year)",
     ),
     ActSpec(
+        "accounts.invite",
+        _OPERATOR,
+        Kind.OPERATOR,
+        "accounts invite",
+        "邀请账户（省级主管部门、中央企业集团、专家、审计）",
+        COMMON_LIFECYCLE,
+    ),
+    ActSpec(
+        "accounts.disable",
+        _OPERATOR,
+        Kind.OPERATOR,
+        "accounts disable",
+        "停用账户",
+        COMMON_LIFECYCLE,
+    ),
+    ActSpec(
         "notify.send",
         _OPERATOR,
         Kind.OPERATOR,

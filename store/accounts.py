@@ -285,9 +285,12 @@ def create_account(
         raise AccountError(
             "EmailTaken", f"email: {email} 已注册 (an account with this e-mail exists)"
         )
-    name = (display_name or "").strip()
-    if len(name) > 200 or any(ord(c) < 32 for c in name):
-        raise AccountError("DisplayName", "name: 名称不超过200个字符且不含控制字符")
+    from programs.text import clean
+
+    try:  # the one normaliser: NFC, no controls, no bidi or invisible characters, 200 at most
+        name = clean(display_name or "", field="name", max_len=200, kind="name")
+    except ValueError as exc:
+        raise AccountError("DisplayName", str(exc)) from None
     account = Account(
         email=email,
         display_name=name,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deadlines import Window, default_calendar, require_aware
+from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states.actors import Actor, Role
@@ -132,7 +133,7 @@ class Lifecycle:
         edition = load_edition(edition_id)
         uscc = uscc.strip().upper()
         _check_uscc(uscc)
-        name = name.strip()
+        name, email, group = text.applicant_name(name), text.email(email), text.group_name(group)
         if not name:
             raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
         short = normalize_province(province) if province else None
@@ -322,6 +323,7 @@ class Lifecycle:
     def trigger_many(self, requests: Sequence[Request], *, now: datetime) -> list[Result]:
         """Fire many triggers in one transaction (sweeps, demo, benchmarks)."""
         require_aware(now, "--now")
+        requests = text.clean_reasons(requests)
         try:
             with self.db.transaction() as s:
                 return self.engine().run(s, requests, now)

@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from deadlines import format_instant
 from services import handlers
+from services.accounts import mail_link
 from services.errors import NotFound
 from states.actors import Actor, Role
 from states.rules import Refusal
 from store import accounts
 from store.db import Database
-from store.outbox import insert_rows, outbox_row
 from store.transitions import Result
 from web.principal import Principal
 
@@ -94,7 +93,7 @@ def register_enterprise(
             created_by="self-registration",
             purpose="confirm",
         )
-        _mail_link(s, account, token, "confirm", now, base_url, lang)
+        mail_link(s, account, token, "confirm", now, base_url, lang)
         return account.id
 
 
@@ -110,24 +109,17 @@ def invite(
     base_url: str,
 ) -> tuple[int, str]:
     """The ministry invites a province, group, expert or auditor (or another ministry user)."""
-    _writer(who, "ministry")
+    actor = _writer(who, "ministry")
     if role == "enterprise":
         raise accounts.AccountError(
             "InviteRole", "role: 申报单位自行注册 (enterprises register themselves)"
         )
-    with svc.db.transaction() as s:
-        account, token = accounts.create_account(
-            s,
-            email=email,
-            role=role,
-            scope=scope,
-            display_name=name,
-            now=now,
-            created_by=who.actor_text,
-            purpose="invite",
-        )
-        _mail_link(s, account, token, "invite", now, base_url, "zh")
-        return account.id, token
+    from services.accounts import invite_account
+
+    return invite_account(
+        svc.db, actor, email=email, role=role, scope=scope, name=name, now=now,
+        base_url=base_url,
+    )  # fmt: skip
 
 
 def invite_as_operator(
@@ -141,58 +133,17 @@ def invite_as_operator(
     base_url: str,
     operator: str,
 ) -> tuple[int, str]:
-    """`shenbao accounts invite`: the operator's shell (any role, the first ministry account)."""
-    with svc.db.transaction() as s:
-        account, token = accounts.create_account(
-            s,
-            email=email,
-            role=role,
-            scope=scope,
-            display_name=name,
-            now=now,
-            created_by=operator,
-            purpose="invite",
-        )
-        _mail_link(s, account, token, "invite", now, base_url, "zh")
-        return account.id, token
+    """`shenbao accounts invite`: the operator's shell (any role, the first ministry account).
 
+    `operator` is the acting operator (`ministry` or `system`), authorised and audited by the
+    handler like every other operator act.
+    """
+    from services.accounts import invite_account
 
-def _mail_link(
-    s: Any,
-    account: accounts.Account,
-    token: str,
-    purpose: str,
-    now: datetime,
-    base_url: str,
-    lang: str,
-) -> None:
-    lifetime = accounts.CONFIRM_LIFETIME if purpose == "confirm" else accounts.INVITE_LIFETIME
-    url = f"{base_url}/account/activate?token={token}"
-    context = {
-        "enterprise_name": account.display_name or account.email,
-        "program_name": "申报系统账户",
-        "application_id": "-",
-        "purpose": purpose,
-        "actor": account.actor_text,
-        "confirm_url": url,
-        "expires_at": (now + lifetime).isoformat(),
-        "expires_label": format_instant(now + lifetime),
-        "created_at": now.isoformat(),
-    }
-    key = f"account:{account.id}:{purpose}:{accounts.digest(token)[:16]}"
-    insert_rows(
-        s,
-        [
-            outbox_row(
-                key=key,
-                message_type="account_confirm",
-                recipient=account.email,
-                context=context,
-                now=now,
-                lang=lang,
-            )
-        ],
-    )
+    return invite_account(
+        svc.db, Actor.parse(operator), email=email, role=role, scope=scope, name=name, now=now,
+        base_url=base_url,
+    )  # fmt: skip
 
 
 def activate(svc: Services, *, token: str, password: str, now: datetime) -> int:
@@ -202,14 +153,16 @@ def activate(svc: Services, *, token: str, password: str, now: datetime) -> int:
 
 
 def disable_account(svc: Services, who: Principal, *, email: str, now: datetime) -> None:
-    _writer(who, "ministry")
-    with svc.db.transaction() as s:
-        accounts.disable(s, email, now)
+    from services.accounts import disable_account as disable
+
+    disable(svc.db, _writer(who, "ministry"), email, now=now)
 
 
-def disable_as_operator(svc: Services, *, email: str, now: datetime) -> None:
-    with svc.db.transaction() as s:
-        accounts.disable(s, email, now)
+def disable_as_operator(svc: Services, *, email: str, now: datetime, operator: str) -> None:
+    """`shenbao accounts disable`: `operator` is `ministry` or `system` (authorised, audited)."""
+    from services.accounts import disable_account as disable
+
+    disable(svc.db, Actor.parse(operator), email, now=now)
 
 
 def login(
@@ -438,7 +391,9 @@ def declare_conflict(
     from store.review_models import ExpertAssignment
 
     actor = _writer(who, "expert")
-    note = (note or "").strip()[:1000]
+    from programs.text import clean
+
+    note = clean(note or "", field="note", max_len=1000, kind="multiline")
     with svc.db.transaction() as s:
         app = s.get(Application, app_id, with_for_update={"of": Application})
         assigned = s.scalar(

@@ -13,6 +13,7 @@ import typer
 
 from deadlines import format_instant
 from services.wiring import database, now_from
+from shenbao.commands.common import acting, as_option
 from shenbao.errors import refusals
 
 app = typer.Typer(help="Web accounts: invite provinces, groups, experts, auditors; list; disable.")
@@ -28,16 +29,18 @@ def invite(
     email: str = typer.Argument(..., help="the person's e-mail (their login)"),
     scope: str = typer.Option("", "--scope", help="广东/commerce, 广东/industry, a group, E01"),
     name: str = typer.Option("", "--name", help="the name shown (e.g. 广东省商务厅)"),
+    actor: str | None = as_option("accounts.invite"),
     now: str | None = typer.Option(None, "--now", help="ISO 8601; default: the clock"),
 ) -> None:
     """Create a pending account bound to ROLE[:SCOPE] and mail its one-time link."""
+    who = acting("accounts.invite", actor)
     from web import acts
 
     with refusals():
         svc = acts.Services.over(database())
         account_id, token = acts.invite_as_operator(
             svc, email=email, role=role, scope=scope or None, name=name, now=now_from(now),
-            base_url=_base_url(), operator="operator:cli",
+            base_url=_base_url(), operator=str(who),
         )  # fmt: skip
     print(f"invited account {account_id}: {_base_url()}/account/activate?token={token}")
 
@@ -62,11 +65,15 @@ def list_accounts(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command("disable")
 def disable(
     email: str = typer.Argument(...),
+    actor: str | None = as_option("accounts.disable"),
     now: str | None = typer.Option(None, "--now", help="ISO 8601; default: the clock"),
 ) -> None:
     """Disable an account: its sessions and API tokens end at once."""
+    who = acting("accounts.disable", actor)
     from web import acts
 
     with refusals():
-        acts.disable_as_operator(acts.Services.over(database()), email=email, now=now_from(now))
+        acts.disable_as_operator(
+            acts.Services.over(database()), email=email, now=now_from(now), operator=str(who)
+        )
     print(f"disabled {email.strip().lower()}")

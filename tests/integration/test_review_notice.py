@@ -229,16 +229,22 @@ class TestExport:
         sheet = load_workbook(xlsx).active
         assert sheet is not None
         rows = [tuple(r) for r in sheet.iter_rows(min_row=3, values_only=True)]
+        notes = load_workbook(xlsx)["公示说明"]
+        wording = [str(r[0]) for r in notes.iter_rows(min_row=2, values_only=True)]
         assert rows == [
             ("序号", "申报单位名称", "所在省份", "类别"),
             (1, "<script>alert(1)</script>&有限公司", "广东", "制造业数字化转型促进中心"),
             (2, "鄂数促中心", "湖北", "制造业数字化转型促进中心"),
         ]
-        assert "2026年9月28日至10月9日（5个工作日）" in str(sheet["A2"].value)
+        period = "公示时间：2026年9月28日 10:00:00 至 2026年10月9日 23:59:59（北京时间，5个工作日）"
+        assert period in wording  # to the second, published 10:00 on 28 September
+        assert any("以书面形式实名向工业和信息化部提出" in line for line in wording)
+        assert "异议受理单位：工业和信息化部" in wording
+        assert sheet.page_setup.orientation == "landscape"
         text = page.read_text(encoding="utf-8")
         assert "<script>" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;有限公司" in text
-        assert "截至 2026-10-09 23:59:59 +08:00" in text
+        assert f"<p>{period}</p>" in text and "异议受理单位：工业和信息化部" in text
         assert text.startswith("<!DOCTYPE html>")
 
     def test_nothing_to_export_is_an_error(self, c: Campaign, tmp_path: Path) -> None:

@@ -71,6 +71,8 @@ def commands(tmp: Path) -> dict[str, list[str]]:
         "contacts.remove": ["contacts", "remove", "999"],
         "calendar.import": ["calendar", "import", str(tmp / "missing-2099.toml")],
         "notify.send": ["notify", "send"],
+        "accounts.invite": ["accounts", "invite", "auditor", "a@example.cn", "--now", "2026-06-01"],
+        "accounts.disable": ["accounts", "disable", "nobody@example.cn", "--now", "2026-06-01"],
     }  # fmt: skip
 
 

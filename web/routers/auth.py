@@ -182,10 +182,9 @@ def create_token(
     c: Context = Depends(ctx),
 ) -> Response:
     scopes = [str(x) for x in form.getlist("scopes")] or ["read"]
-    try:
-        days = int(str(form.get("days") or "30"))
-    except ValueError:
-        raise ValueError("days: 应为整数天数 (a whole number of days)") from None
+    from shenbao.args import count
+
+    days = count(str(form.get("days") or "30"), "days", low=1, high=366)
     token = acts.create_api_token(
         c.services, who, name=str(form.get("name") or ""), scopes=scopes, days=days, now=c.now()
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -186,6 +188,19 @@ def docx(app_id: Id, who: Principal = Depends(Enterprise), c: Context = Depends(
     )
 
 
+def _move(
+    act: Callable[..., Any], app_id: int, request: Request, who: Principal, c: Context
+) -> Response:
+    """Submit or withdraw: the page again with the refusal's rule and line, or back to it."""
+    app = c.queries.application(who, app_id)
+    try:
+        act(c.services, who, app.id, now=c.now())
+    except acts.Refusal as exc:
+        app = c.queries.application(who, app_id)
+        return _detail(request, c, who, app, status=409, error=(exc.rule, exc.message))
+    return see_other(f"/enterprise/applications/{app.id}")
+
+
 @router.post("/applications/{app_id}/submit")
 def submit(
     app_id: Id,
@@ -194,13 +209,7 @@ def submit(
     who: Principal = Depends(Enterprise),
     c: Context = Depends(ctx),
 ) -> Response:
-    app = c.queries.application(who, app_id)
-    try:
-        acts.submit(c.services, who, app.id, now=c.now())
-    except acts.Refusal as exc:
-        app = c.queries.application(who, app_id)
-        return _detail(request, c, who, app, status=409, error=(exc.rule, exc.message))
-    return see_other(f"/enterprise/applications/{app.id}")
+    return _move(acts.submit, app_id, request, who, c)
 
 
 @router.post("/applications/{app_id}/withdraw")
@@ -211,12 +220,7 @@ def withdraw(
     who: Principal = Depends(Enterprise),
     c: Context = Depends(ctx),
 ) -> Response:
-    app = c.queries.application(who, app_id)
-    try:
-        acts.withdraw(c.services, who, app.id, now=c.now())
-    except acts.Refusal as exc:
-        return _detail(request, c, who, app, status=409, error=(exc.rule, exc.message))
-    return see_other(f"/enterprise/applications/{app.id}")
+    return _move(acts.withdraw, app_id, request, who, c)
 
 
 @router.get("/applications/{app_id}/deadline.ics")

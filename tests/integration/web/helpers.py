@@ -64,7 +64,7 @@ class World:
         """An active account made through the operator's invite and its one-time link."""
         _id, token = acts.invite_as_operator(
             self.svc, email=email, role=role, scope=scope, name=name or email,
-            now=self.now(), base_url=self.settings.base_url, operator="test-setup",
+            now=self.now(), base_url=self.settings.base_url, operator="system",
         )  # fmt: skip
         acts.activate(self.svc, token=token, password=PASSWORD, now=self.now())
         return email

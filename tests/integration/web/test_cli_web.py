@@ -27,7 +27,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_invite_list_and_disable(env: str, tmp_path: Path) -> None:
     r = runner.invoke(app, ["accounts", "invite", "province", "gd@commerce.example.cn",
-                            "--scope", "广东省/commerce", "--name", "广东省商务厅",
+                            "--scope", "广东省/commerce", "--name", "广东省商务厅", "--as", "ministry",
                             "--now", "2026-06-01T10:00:00"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "/account/activate?token=" in r.stdout
@@ -35,18 +35,40 @@ def test_invite_list_and_disable(env: str, tmp_path: Path) -> None:
     rows = json.loads(r.stdout)
     assert rows == [{"id": 1, "email": "gd@commerce.example.cn", "actor": "province:广东/commerce",
                      "status": "pending", "name": "广东省商务厅"}]  # fmt: skip
-    r = runner.invoke(app, ["accounts", "invite", "province", "x@example.cn", "--scope", "火星"])
+    r = runner.invoke(app, ["accounts", "invite", "province", "x@example.cn", "--scope", "火星",
+                            "--as", "ministry"])  # fmt: skip
     assert r.exit_code == 2 and "scope" in r.output
-    r = runner.invoke(app, ["accounts", "invite", "overlord", "y@example.cn"])
+    r = runner.invoke(app, ["accounts", "invite", "overlord", "y@example.cn", "--as", "ministry"])
     assert r.exit_code == 2 and "role" in r.output
     r = runner.invoke(app, ["accounts", "invite", "province", "gd@commerce.example.cn",
-                            "--scope", "广东/commerce"])  # fmt: skip
+                            "--scope", "广东/commerce", "--as", "system"])  # fmt: skip
     assert r.exit_code == 2 and "EmailTaken" not in r.output and "已注册" in r.output
-    r = runner.invoke(app, ["accounts", "disable", "GD@commerce.example.cn"])
+    r = runner.invoke(app, ["accounts", "disable", "GD@commerce.example.cn", "--as", "ministry"])
     assert r.exit_code == 0, r.output
     assert json.loads(runner.invoke(app, ["accounts", "list", "--json"]).stdout)[0]["status"] == (
         "disabled"
     )
+    # every attempt, accepted or refused, is in the operators' trail with its actor
+    trail = json.loads(runner.invoke(app, ["audit", "operators", "--json"]).stdout)
+    acts = [(r["act"], r["accepted"], r["actor"]) for r in trail]
+    assert acts == [
+        ("accounts.invite", True, "ministry"),
+        ("accounts.invite", False, "ministry"),
+        ("accounts.invite", False, "ministry"),
+        ("accounts.invite", False, "system"),
+        ("accounts.disable", True, "ministry"),
+    ]
+
+
+def test_account_acts_have_no_default_actor(env: str) -> None:
+    for args in (["accounts", "invite", "auditor", "z@example.cn"],
+                 ["accounts", "disable", "z@example.cn"]):  # fmt: skip
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2
+        assert r.stderr.strip().startswith("--as: required;") and "ministry" in r.stderr
+    r = runner.invoke(app, ["accounts", "invite", "auditor", "z@example.cn", "--as", "auditor"])
+    assert r.exit_code == 2 and "accounts invite" in r.stderr
+    assert json.loads(runner.invoke(app, ["accounts", "list", "--json"]).stdout) == []
 
 
 def test_a_disabled_account_loses_its_sessions(tmp_path: Path) -> None:
@@ -56,7 +78,7 @@ def test_a_disabled_account_loses_its_sessions(tmp_path: Path) -> None:
     assert c.get("/auditor").status_code == 200
     from web import acts
 
-    acts.disable_as_operator(world.svc, email="a@example.cn", now=world.now())
+    acts.disable_as_operator(world.svc, email="a@example.cn", now=world.now(), operator="ministry")
     assert c.get("/auditor").status_code == 401
     fresh = world.client()
     page = fresh.get("/login")
