@@ -28,7 +28,7 @@ from deadlines import Window, require_aware
 from programs import text
 from services.errors import Conflict, NotFound, Refused
 from shenbao import args
-from states.actors import Actor
+from states.actors import SYSTEM, Actor
 from states.acts import ActSpec, act
 from states.rules import Refusal
 from store.audit import append_operator
@@ -297,6 +297,54 @@ def create_application(
     return _guarded(db, "application.create", actor, now, body, details=details)
 
 
+def create_many(
+    db: Database, edition_id: str, items: Sequence[Any], *, now: datetime, year: int | None = None
+) -> list[int | Refused]:
+    """Many drafts (`store.bulk.NewApplication`: actor, uscc, name, province, category, group,
+    email, form) in one unit of work; per item, in order, its id or its `Refused`.
+
+    Every actor is authorised first from the act table; a refused item (role, bad input, a second
+    application of one organisation) is audited in the operators' trail, in the same unit of
+    work, and changes nothing else; the others are created as `create_application` creates one.
+    """
+    from store import bulk
+    from store.service import Lifecycle
+
+    require_aware(now, "--now")
+    spec = act("application.create")
+    roles = {
+        i: Refusal("EnforceActorRole", m)
+        for i, item in enumerate(items)
+        if (m := spec.refusal(item.actor)) is not None
+    }
+    first = items[0].actor if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"edition": edition_id, "items": len(items)}):
+        with db.transaction() as s:
+            campaign = Lifecycle(db).campaign_for(s, edition_id, year)
+            made = bulk.create_many(db, s, campaign, items, roles, now)
+            for i, refusal in sorted(made.refusals.items()):
+                item = items[i]
+                append_operator(
+                    s,
+                    act=spec.name,
+                    actor_role=item.actor.role.value,
+                    actor_scope=item.actor.scope,
+                    accepted=False,
+                    rule=refusal.rule,
+                    message=refusal.message,
+                    at=now,
+                    details={"edition": edition_id, "uscc": item.uscc},
+                )
+    out: list[int | Refused] = []
+    for i, app_id in enumerate(made.ids):
+        if app_id is None:
+            r = made.refusals[i]
+            out.append(Refused(r.rule, r.message, act=spec.name, app_id=None))
+        else:
+            out.append(app_id)
+    return out
+
+
 def save_form(
     db: Database, actor: Actor, app_id: int, form: Mapping[str, Any], *, now: datetime
 ) -> int:
@@ -403,6 +451,40 @@ def fire_many(
     requests = [Request(a, trigger, actor, reason) for a in app_ids]
     with _refusals(db, spec, actor, now):
         return BatchResult(_lifecycle(db).trigger_many(requests, now=now))
+
+
+def fire_each(
+    db: Database,
+    name: str,
+    items: Sequence[tuple[Actor, int]],
+    *,
+    now: datetime,
+    reason: str | None = None,
+) -> BatchResult:
+    """One act by many actors, each on its application, in one unit of work (a submission rush,
+    a campaign run in batch).
+
+    Every actor is authorised first from the act's row of the table; a member whose role may not
+    act gets its refusal record (EnforceActorRole) in the same unit of work and nothing else.
+    Each application gets its own decision and one audit record; refusals are audited, not
+    raised. Unknown ids raise `NotFound` (audited in the operators' trail), as `fire_many` does.
+    """
+    require_aware(now, "--now")
+    spec = act(name)
+    trigger = spec.triggers[0]
+    requests = []
+    for actor, app_id in items:
+        message = spec.refusal(actor)
+        refused = Refusal("EnforceActorRole", message) if message is not None else None
+        requests.append(Request(app_id, trigger, actor, reason, refused=refused))
+    first = items[0][0] if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"applications": [a for _, a in items]}):
+        return BatchResult(_lifecycle(db).trigger_many(requests, now=now))
+
+
+def submit_many(db: Database, items: Sequence[tuple[Actor, int]], *, now: datetime) -> BatchResult:
+    """Many enterprises submit, each its own application, in one unit of work."""
+    return fire_each(db, "submit", items, now=now)
 
 
 def recommend_many(
@@ -896,6 +978,8 @@ __all__ = [
     "create_application",
     "define_sheet",
     "file_objection",
+    "create_many",
+    "fire_each",
     "fire_many",
     "import_calendar",
     "lapse",
@@ -919,6 +1003,7 @@ __all__ = [
     "save_form",
     "shortlist",
     "submit",
+    "submit_many",
     "submit_report",
     "withdraw",
 ]

@@ -41,7 +41,14 @@ class AuditTampering(RuntimeError):
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if instant is _last_iso[0]:  # a batch stamps many records with the same instants
+        return _last_iso[1]
+    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _last_iso[:] = [instant, text]
+    return text
+
+
+_last_iso: list[Any] = [None, ""]
 
 
 FIELDS = (
@@ -131,8 +138,12 @@ def new_row(
     message: str,
     at: datetime,
     details: dict[str, Any] | None = None,
+    recorded_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A complete audit row (with its hash) ready for a Core insert."""
+    """A complete audit row (with its hash) ready for a Core insert.
+
+    `recorded_at` (aware, UTC) is the clock reading; a batch passes one reading for all its rows.
+    """
     row: dict[str, Any] = {
         "application_id": application_id,
         "seq": seq,
@@ -146,8 +157,8 @@ def new_row(
         "rule": rule,
         "message": cap(message),
         "details": cap_details(details),
-        "at": at.astimezone(UTC),
-        "recorded_at": datetime.now(UTC),
+        "at": at if at.tzinfo is UTC else at.astimezone(UTC),
+        "recorded_at": recorded_at or datetime.now(UTC),
         "prev_hash": prev_hash or GENESIS,
     }
     row["hash"] = record_hash(row["prev_hash"], row)
@@ -245,6 +256,7 @@ def history(session: Session, application_id: int) -> list[AuditRecord]:
 # that every chain still reproduces each head the anchors recorded.
 
 _TOUCHED = "shenbao_audit_touched"
+_HEADS = "shenbao_audit_heads"
 ANCHOR_LOCK = "shenbao:audit_anchor"
 ANCHOR_LOG = "anchor log"
 _CHUNK = 500
@@ -253,6 +265,16 @@ _CHUNK = 500
 def _touch(session: Session, chain: int | str) -> None:
     """Note a chain changed in this transaction: an application id, or OPERATORS."""
     session.info.setdefault(_TOUCHED, set()).add(chain)
+    heads = session.info.get(_HEADS)
+    if heads:
+        heads.pop(chain, None)  # its head is read back from its row at commit
+
+
+def note_heads(session: Session, heads: Mapping[int, tuple[int, str]]) -> None:
+    """The (count, head) a writer just stored on these applications' rows (version-checked, in
+    this transaction), so the anchor hook need not read them back; any later append to one of
+    them drops its entry again."""
+    session.info.setdefault(_HEADS, {}).update(heads)
 
 
 def _touched_by_insert(state: Any) -> None:
@@ -313,8 +335,19 @@ def anchor(session: Session, chains: set[int | str], now: datetime | None = None
     serialised by a transaction-scoped advisory lock taken after every other write of the
     transaction, so the lock is held only for the two statements below.
     """
-    app_ids = sorted(c for c in chains if isinstance(c, int))
+    known: Mapping[int, tuple[int, str]] = session.info.pop(_HEADS, None) or {}
     heads: list[list[Any]] = []
+    app_ids: list[int] = []
+    for c in chains:
+        if not isinstance(c, int):
+            continue
+        if c in known:
+            count, head = known[c]
+            if count:
+                heads.append([application_chain(c), count, head])
+        else:
+            app_ids.append(c)
+    app_ids.sort()
     for i in range(0, len(app_ids), _CHUNK):
         stmt = select(Application.id, Application.audit_count, Application.audit_head).where(
             Application.id.in_(app_ids[i : i + _CHUNK])
@@ -363,6 +396,7 @@ def _anchor_before_commit(session: Session) -> None:
 def _forget_touched(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_TOUCHED, None)
+        session.info.pop(_HEADS, None)
 
 
 def checkpoint(session: Session) -> Checkpoint:

@@ -62,6 +62,7 @@ class Application(Base):
     __table_args__ = (
         Index("ix_application_campaign_status", "campaign_id", "status"),
         Index("ix_application_quota", "campaign_id", "province", "group_name", "status"),
+        Index("ix_application_next_due", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +85,9 @@ class Application(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # when a sweep next has to act on it in its state (a draft lapses when the window closes);
+    # NULL: no sweep acts on it; kept by every move (store.transitions.next_due)
+    next_due_at: Mapped[datetime | None]
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 

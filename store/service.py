@@ -30,6 +30,8 @@ from store.transitions import (
     Request,
     Result,
     TransitionEngine,
+    next_due,
+    windows_of,
 )
 
 CONFLICT_MESSAGE = (
@@ -191,6 +193,7 @@ class Lifecycle:
                 form_check=formcheck.compute(edition, category, form or {}, 1 if form else 0),
                 created_at=now,
                 updated_at=now,
+                next_due_at=next_due(State.DRAFT.value, windows_of(campaign)[0]),
             )
             s.add(app)
             s.flush()

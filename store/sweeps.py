@@ -56,6 +56,25 @@ class SweepReport:
         return ", ".join(parts)
 
 
+def due_ids(
+    db: Any,
+    now: datetime,
+    *,
+    campaign_id: int | None = None,
+    states: tuple[str, ...] | None = None,
+) -> list[int]:
+    """The applications a sweep must act on at `now` (next_due_at <= now), by the index on
+    `application.next_due_at`: the cost follows the number due, not the number stored."""
+    t = Application.__table__
+    cond = [t.c.next_due_at.is_not(None), t.c.next_due_at <= now]
+    if campaign_id is not None:
+        cond.append(t.c.campaign_id == campaign_id)
+    if states is not None:
+        cond.append(t.c.status.in_(states))
+    with db.sessions() as s:
+        return list(s.scalars(select(t.c.id).where(*cond).order_by(t.c.id)))
+
+
 def latest_due(deadline_day: date, steps: tuple[int, ...], unit: str, now: datetime) -> int | None:
     """The most recent reminder step already due (smallest n whose instant has passed)."""
     due = [n for n in steps if reminder_at(deadline_day, n, unit=unit) <= now]
@@ -100,11 +119,14 @@ class Sweeper:
             return list(s.scalars(stmt))
 
     def lapse_drafts(self, campaign: Campaign, edition: Edition, now: datetime) -> int:
-        """After the application window: drafts are locked (lapsed) and their owners told."""
+        """After the application window: drafts are locked (lapsed) and their owners told.
+
+        The drafts are found by their indexed next-due instant, not by a scan of the campaign.
+        """
         window, _ = windows_of(campaign)
         if window is None or not window.has_closed(now):
             return 0
-        ids = self._ids(campaign.id, (State.DRAFT.value,))
+        ids = due_ids(self.db, now, campaign_id=campaign.id, states=(State.DRAFT.value,))
         done = 0
         from services import handlers
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from deadlines import Window
@@ -38,12 +40,49 @@ from states.rules import (
 )
 from store import audit, formcheck
 from store.events import outbox_rows_for
-from store.models import Application, AuditRecord, Campaign
-from store.outbox import insert_rows
+from store.models import Application, AuditRecord, Campaign, OutboxMessage
 
 # States that hold a recommendation slot (withdrawn / not recommended free it), from the table.
 QUOTA_STATES = tuple(s.value for s in held_from(State.RECOMMENDED))
-CHUNK = 500
+# ids per IN list: well under SQLite's 32,766 bound variables, one round trip for a usual batch
+CHUNK = 5000
+# where the shared machine took (state, trigger): the table has no conditions, so one firing per
+# pair decides every later one; a refusal is cached as the Refusal it raised
+_MOVES: dict[tuple[str, str], str | Refusal] = {}
+
+
+class _Holder:
+    __slots__ = ("status",)
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+
+def _move(state: str, trigger: str) -> str:
+    """The state the shared machine moves `state` to along `trigger` (raises its `Refusal`)."""
+    key = (state, trigger)
+    dest = _MOVES.get(key)
+    if dest is None:
+        try:
+            dest = State(fire(_Holder(state), trigger)).value
+        except Refusal as refusal:
+            dest = refusal
+        _MOVES[key] = dest
+    if isinstance(dest, Refusal):
+        raise Refusal(dest.rule, dest.message)
+    return dest
+
+
+def next_due(state: str, application_window: Window | None) -> datetime | None:
+    """The instant a sweep next acts on an application in `state`, or None when none does.
+
+    A draft lapses once the application window has closed (`Sweeper.lapse_drafts`); every other
+    state is moved by a person or a campaign-wide step (notice close, report round), not by a
+    per-application deadline. Every writer of `application.status` stores this beside it.
+    """
+    if state == State.DRAFT.value and application_window is not None:
+        return application_window.ends_at
+    return None
 
 
 class NotFound(LookupError):
@@ -65,6 +104,8 @@ class Request:
     scoring: ScoringFacts | None = None
     notice: NoticeFacts | None = None
     recert: RecertFacts | None = None
+    # decided before the batch (the act's role table): recorded as this refusal, nothing else
+    refused: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +145,7 @@ class _Snapshot:
     version: int
     read_version: int
     changed: bool = False
+    next_due_at: datetime | None = None
 
 
 def windows_of(campaign: Campaign) -> tuple[Window | None, Window | None]:
@@ -129,6 +171,23 @@ class TransitionEngine:
 
     def __init__(self, *, lock: Callable[[Session, str], None]) -> None:
         self.lock = lock
+        self._keys: dict[tuple[str, str, str, int], str] = {}
+
+    def _key(self, edition: Edition, category: str, form_version: int) -> str:
+        """`formcheck.check_key`, computed once per (edition, form set, version)."""
+        k = (edition.id, edition.version, category, form_version)
+        key = self._keys.get(k)
+        if key is None:
+            key = self._keys[k] = formcheck.check_key(edition, category, form_version)
+        return key
+
+    def _check(self, edition: Edition, snap: _Snapshot) -> Mapping[str, Any]:
+        """The stored form check while its key still matches (read only), else a fresh one."""
+        if snap.form_check and snap.form_check.get("key") == self._key(
+            edition, snap.category, snap.form_version
+        ):
+            return snap.form_check
+        return formcheck.compute(edition, snap.category, snap.form, snap.form_version)
 
     def run(self, s: Session, requests: Sequence[Request], now: datetime) -> list[Result]:
         """Decide and write every request inside the caller's transaction."""
@@ -150,6 +209,7 @@ class TransitionEngine:
                 and len(editions[snaps[r.app_id].campaign_id].reviewing_departments) > 1
             ],
         )
+        recorded_at = datetime.now(UTC)
         results: list[Result] = []
         audit_rows: list[dict[str, Any]] = []
         outbox: list[dict[str, Any]] = []
@@ -175,20 +235,17 @@ class TransitionEngine:
                 ]
             form_errors: tuple[str, ...] = ()
             if r.trigger == "submit":
-                check = formcheck.current(
-                    edition, snap.category, snap.form, snap.form_version, snap.form_check
-                )
-                form_errors = tuple(check["errors"])
+                form_errors = tuple(self._check(edition, snap)["errors"])
             if r.trigger in ("recommend", "reject", "return_for_revision") and snap.form_version:
-                check = formcheck.current(
-                    edition, snap.category, snap.form, snap.form_version, snap.form_check
-                )
-                info["eligibility"] = check["eligibility"]
+                info["eligibility"] = self._check(edition, snap)["eligibility"]
             facts = self._facts(
                 r, snap, edition, now, app_w, scr_w, quotas, form_errors,
                 tuple(sorted(opinions.get(snap.id, ()))),
             )  # fmt: skip
-            outcome = evaluate(facts)
+            if r.refused is not None:
+                outcome = Outcome(False, r.refused.rule, r.refused.message)
+            else:
+                outcome = evaluate(facts)
             from_state = snap.status
             to_state: str | None = None
             trigger = r.trigger
@@ -207,7 +264,7 @@ class TransitionEngine:
                 )
                 info["opinions"] = sorted(opinions[snap.id])
             elif outcome.accepted:
-                to_state = State(fire(snap, r.trigger)).value
+                to_state = _move(snap.status, r.trigger)
                 snap.status = to_state
                 if limits:  # one recommendation holds one slot, whatever limits it counts in
                     usage[_usage_key(snap)] += 1
@@ -228,11 +285,13 @@ class TransitionEngine:
                 message=outcome.message,
                 at=now,
                 details=info,
+                recorded_at=recorded_at,
             )
             snap.audit_count = row["seq"]
             snap.audit_head = row["hash"]
             snap.version += 1
             snap.changed = True
+            snap.next_due_at = next_due(snap.status, app_w)
             audit_rows.append(row)
             if outcome.accepted and not waiting:
                 outbox.extend(outbox_rows_for(snap, edition, row, now, app_w))
@@ -290,7 +349,7 @@ class TransitionEngine:
             for sn in snaps.values()
             if not sn.contact_email
             or sn.form_check.get("key")
-            != formcheck.check_key(editions[sn.campaign_id], sn.category, sn.form_version)
+            != self._key(editions[sn.campaign_id], sn.category, sn.form_version)
         ]
         for i in range(0, len(need), CHUNK):
             stmt_f = select(t.c.id, t.c.form).where(t.c.id.in_(need[i : i + CHUNK]))
@@ -299,25 +358,28 @@ class TransitionEngine:
         return snaps, campaigns
 
     def _quota_counts(self, s: Session, snaps: list[_Snapshot]) -> Counter[tuple[Any, ...]]:
-        """Recommendations already held, per (campaign, province|group, category, consortium)."""
+        """Recommendations already held, per (campaign, province|group, category, consortium).
+
+        Every scope's lock is taken first (in one order, so two batches never wait on each other
+        crosswise), then one grouped count per campaign reads them all.
+        """
         counts: Counter[tuple[Any, ...]] = Counter()
         scopes = sorted({(sn.campaign_id, *_scope_key(sn)) for sn in snaps}, key=lambda k: str(k))
         for campaign_id, province, group in scopes:
             scope = f"group:{group}" if group else f"province:{province}"
             self.lock(s, f"quota:{campaign_id}:{scope}")
-            t = Application.__table__
-            cond = [t.c.campaign_id == campaign_id, t.c.status.in_(QUOTA_STATES)]
-            if group:
-                cond.append(t.c.group_name == group)
-            else:
-                cond += [t.c.province == province, t.c.group_name.is_(None)]
+        wanted = set(scopes)
+        t = Application.__table__
+        for campaign_id in sorted({c for c, _, _ in scopes}):
             stmt = (
-                select(t.c.category, t.c.consortium, func.count())
-                .where(and_(*cond))
-                .group_by(t.c.category, t.c.consortium)
+                select(t.c.province, t.c.group_name, t.c.category, t.c.consortium, func.count())
+                .where(t.c.campaign_id == campaign_id, t.c.status.in_(QUOTA_STATES))
+                .group_by(t.c.province, t.c.group_name, t.c.category, t.c.consortium)
             )
-            for category, consortium, n in s.execute(stmt):
-                counts[(campaign_id, province, group, category, bool(consortium))] += n
+            for province, group, category, consortium, n in s.execute(stmt):
+                key = (None, group) if group else (province, None)
+                if (campaign_id, *key) in wanted:
+                    counts[(campaign_id, *key, category, bool(consortium))] += n
         return counts
 
     def _opinions(self, s: Session, ids: list[int]) -> dict[int, set[str]]:
@@ -399,6 +461,7 @@ class TransitionEngine:
                     audit_head=bindparam("b_head"),
                     version=bindparam("b_version"),
                     updated_at=bindparam("b_now"),
+                    next_due_at=bindparam("b_due"),
                 )
             )
             params = [
@@ -410,6 +473,7 @@ class TransitionEngine:
                     "b_head": sn.audit_head,
                     "b_version": sn.version,
                     "b_now": now,
+                    "b_due": sn.next_due_at,
                 }
                 for sn in changed
             ]
@@ -424,7 +488,12 @@ class TransitionEngine:
                 sn.changed = False
         if audit_rows:
             s.execute(AuditRecord.__table__.insert(), audit_rows)
-        insert_rows(s, outbox)
+            audit.note_heads(s, {sn.id: (sn.audit_count, sn.audit_head) for sn in changed})
+        if outbox:  # executemany, no RETURNING: a key already queued is skipped, not counted
+            table = OutboxMessage.__table__
+            dialect = s.get_bind().dialect.name
+            ins = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+            s.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
         s.expire_all()
 
 

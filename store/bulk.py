@@ -1,0 +1,251 @@
+"""Many drafts created in one unit of work, with the checks of `Lifecycle.create_application`.
+
+Each item is checked on its own (code, name, province or group, category, the quota route, e-mail,
+the form's owner, one application per organisation per campaign, also within the batch); a bad
+item becomes a refusal in the operators' trail (there is no application to hold it) and the others
+are written with Core statements: organisations, applications with their form check, form
+versions, and one `create` record each on its own chain (anchored at commit as every append is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.orm import Session
+
+from programs.editions import load_edition
+from programs.provinces import normalize_province
+from states.actors import Actor, Role
+from states.lifecycle import State
+from states.rules import Refusal
+from store import audit, formcheck
+from store.db import Database
+from store.models import Application, FormVersion, Organisation
+from store.transitions import next_due, windows_of
+
+# advisory locks held to the end of the transaction, one per organisation: keep well inside
+# PostgreSQL's lock table (max_locks_per_transaction x connections)
+MAX_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class NewApplication:
+    actor: Actor
+    uscc: str
+    name: str
+    province: str | None
+    category: str | None
+    group: str | None = None
+    email: str | None = None
+    form: Mapping[str, Any] | None = None
+
+
+@dataclass
+class Created:
+    """Per item, in order: the new application's id, or the refusal (rule, one line)."""
+
+    ids: list[int | None] = field(default_factory=list)
+    refusals: dict[int, Refusal] = field(default_factory=dict)  # item index -> refusal
+
+
+def _prepare(edition: Any, item: NewApplication) -> dict[str, Any]:
+    """The checks of `Lifecycle.create_application`, raising ValueError / Refusal."""
+    from store.service import _check_email, _check_form_owner, _check_uscc, consortium_of
+
+    uscc = item.uscc.strip().upper()
+    _check_uscc(uscc)
+    if item.actor.role is Role.ENTERPRISE and item.actor.scope != uscc:
+        raise Refusal(
+            "OnlyApplicantActs", f"只能由申报单位本人操作: {item.actor} may not apply for {uscc}"
+        )
+    name = item.name.strip()
+    if not name:
+        raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
+    short = normalize_province(item.province) if item.province else None
+    if short is None and item.group is None:
+        raise ValueError("--province: 必须指明所在省份或中央企业集团 (province or group required)")
+    category = item.category or (edition.categories[0].id if len(edition.categories) == 1 else None)
+    if category is None:
+        raise ValueError(
+            f"--category: {edition.id} 需指明类别 (one of {', '.join(edition.category_ids)})"
+        )
+    edition.category(category)
+    consortium = consortium_of(item.form)
+    edition.quota_limits(province=short, group=item.group, category=category, consortium=consortium)
+    if item.email is not None:
+        _check_email(item.email)
+    _check_form_owner(item.form, uscc)
+    return {
+        "uscc": uscc,
+        "name": name,
+        "province": short,
+        "group_name": item.group,
+        "category": category,
+        "consortium": consortium,
+        "contact_email": item.email,
+        "form": dict(item.form or {}),
+        "form_version": 1 if item.form else 0,
+    }
+
+
+def create_many(
+    db: Database,
+    s: Session,
+    campaign: Any,
+    items: Sequence[NewApplication],
+    refused: Mapping[int, Refusal],
+    now: datetime,
+) -> Created:
+    """Create the drafts of `items` (except the indexes in `refused`) in the caller's
+    transaction; returns ids and refusals per item."""
+    if len(items) > MAX_BATCH:
+        raise ValueError(f"applications: at most {MAX_BATCH} in one batch, got {len(items)}")
+    edition = load_edition(campaign.edition_id)
+    out = Created(ids=[None] * len(items), refusals=dict(refused))
+    rows: dict[int, dict[str, Any]] = {}
+    for i, item in enumerate(items):
+        if i in out.refusals:
+            continue
+        try:
+            rows[i] = _prepare(edition, item)
+        except (ValueError, LookupError, Refusal) as exc:
+            rule = exc.rule if isinstance(exc, Refusal) else "InvalidInput"
+            message = exc.message if isinstance(exc, Refusal) else " ".join(str(exc).splitlines())
+            out.refusals[i] = Refusal(rule, message)
+    usccs = sorted({r["uscc"] for r in rows.values()})
+    if db.dialect == "postgresql" and usccs:
+        s.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM "
+                "(SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS q"
+            ),
+            {"keys": [f"apply:{campaign.id}:{u}" for u in usccs]},
+        )
+    t = Application.__table__
+    first: dict[str, int] = {}
+    for k in range(0, len(usccs), 5000):
+        stmt = (
+            select(t.c.uscc, t.c.id)
+            .where(t.c.campaign_id == campaign.id, t.c.uscc.in_(usccs[k : k + 5000]))
+            .order_by(t.c.id.desc())
+        )
+        first.update((u, int(a)) for u, a in s.execute(stmt))
+    for i, row in list(rows.items()):
+        earlier = first.get(row["uscc"])
+        if earlier is not None:
+            del rows[i]
+            out.refusals[i] = Refusal(
+                "OneApplicationPerOrganisation",
+                f"重复申报: {row['uscc']} already applied to campaign {campaign.id} "
+                f"({edition.id} {campaign.year}) as application "
+                f"{earlier if earlier > 0 else 'earlier in this batch'}; one application "
+                f"per organisation per campaign ({edition.clause('route')})",
+            )
+        else:
+            first[row["uscc"]] = 0  # a second item of the same organisation in this batch
+    if not rows:
+        return out
+    o = Organisation.__table__
+    orgs: dict[str, int] = {}
+    wanted = sorted({r["uscc"] for r in rows.values()})
+    for k in range(0, len(wanted), 5000):
+        orgs.update(
+            (u, int(a))
+            for u, a in s.execute(
+                select(o.c.uscc, o.c.id).where(o.c.uscc.in_(wanted[k : k + 5000]))
+            )
+        )
+    new_orgs = [
+        {
+            "uscc": r["uscc"],
+            "name": r["name"],
+            "province": r["province"],
+            "group_name": r["group_name"],
+            "created_at": now,
+        }
+        for r in rows.values()
+        if r["uscc"] not in orgs
+    ]
+    if new_orgs:
+        made = s.execute(
+            insert(o).returning(o.c.uscc, o.c.id, sort_by_parameter_order=True), new_orgs
+        )
+        orgs.update((u, int(a)) for u, a in made)
+    order = sorted(rows)
+    due = next_due(State.DRAFT.value, windows_of(campaign)[0])
+    app_rows = []
+    for i in order:
+        r = rows[i]
+        app_rows.append(
+            {
+                **r,
+                "campaign_id": campaign.id,
+                "organisation_id": orgs[r["uscc"]],
+                "status": State.DRAFT.value,
+                "form_check": formcheck.compute(
+                    edition, r["category"], r["form"], r["form_version"]
+                ),
+                "audit_count": 0,
+                "audit_head": "",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "next_due_at": due,
+            }
+        )
+    new_ids = [
+        int(x)
+        for x in s.execute(
+            insert(t).returning(t.c.id, sort_by_parameter_order=True), app_rows
+        ).scalars()
+    ]
+    recorded_at = datetime.now(UTC)
+    versions, records, heads = [], [], {}
+    for i, app_id, row in zip(order, new_ids, app_rows, strict=True):
+        out.ids[i] = app_id
+        item = items[i]
+        if row["form_version"]:
+            versions.append(
+                {
+                    "application_id": app_id,
+                    "version": 1,
+                    "form": row["form"],
+                    "saved_at": now,
+                    "saved_by": f"enterprise:{row['uscc']}",
+                }
+            )
+        rec = audit.new_row(
+            application_id=app_id,
+            seq=1,
+            prev_hash="",
+            trigger="create",
+            from_state=State.DRAFT.value,
+            to_state=State.DRAFT.value,
+            accepted=True,
+            actor_role=item.actor.role.value,
+            actor_scope=item.actor.scope,
+            reason=None,
+            rule="Created",
+            message=f"created: application {app_id} of {row['uscc']} to {edition.id} "
+            f"{campaign.year} by {item.actor}",
+            at=now,
+            details={"consortium": row["consortium"], "form_version": row["form_version"]},
+            recorded_at=recorded_at,
+        )
+        records.append(rec)
+        heads[app_id] = (1, rec["hash"])
+    if versions:
+        s.execute(insert(FormVersion.__table__), versions)
+    s.execute(insert(audit.AuditRecord.__table__), records)
+    s.execute(
+        Application.__table__.update()
+        .where(t.c.id == bindparam("b_id"))
+        .values(audit_count=1, audit_head=bindparam("b_head")),
+        [{"b_id": a, "b_head": h} for a, (_, h) in heads.items()],
+    )
+    audit.note_heads(s, heads)
+    return out
