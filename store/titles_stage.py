@@ -19,10 +19,11 @@ from deadlines import (
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
-from states.actors import Actor, Role
+from states.actors import Actor
+from states.campaign_rules import CampaignFacts, check_campaign
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import RecertFacts, Refusal, edition_clauses
+from states.rules import RecertFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -92,12 +93,18 @@ class TitleStage(ReviewBase):
         edition = load_edition(edition_id)
         _require_ministry(actor, "open annual reports", system=True)
         rule = edition.annual_report
-        if rule is None:
-            raise Refusal(
-                "RequireAnnualReportRule",
-                f"本批次未规定年度报告: edition {edition.id} states no annual report "
-                f"({edition.reference or edition.title}); nothing to open",
+        check_campaign(
+            CampaignFacts(
+                act="reports.open",
+                actor=actor,
+                now=now,
+                campaign_id=None,
+                edition_id=edition.id,
+                has_annual_report=rule is not None,
+                clauses=edition_clauses(edition),
             )
+        )
+        assert rule is not None
         if report_year > local_date(now).year:
             raise ValueError(
                 f"report_year: {report_year} 尚未开始 (the year reported on has not begun on "
@@ -169,12 +176,6 @@ class TitleStage(ReviewBase):
             s = tx.session
             app = self._app(s, app_id, lock=True)
             on = _On(app.id, trigger, actor)
-            if actor.role is not Role.ENTERPRISE or actor.scope != app.uscc:
-                raise on.refuse(
-                    "OnlyApplicantActs",
-                    f"只能由称号单位本人报送: {actor} is not enterprise:{app.uscc}, the holder of "
-                    f"application {app.id}",
-                )
             title = s.scalar(select(Title).where(Title.application_id == app.id))
             report = (
                 s.scalar(
@@ -186,6 +187,11 @@ class TitleStage(ReviewBase):
                 else None
             )
             edition = load_edition(app.campaign.edition_id)
+            problems = (
+                tuple(_report_problems(title.edition_id, report_year, data))
+                if report is not None and title is not None
+                else ()
+            )
             outcome = evaluate_event(
                 EventFacts(
                     event=trigger,
@@ -199,6 +205,8 @@ class TitleStage(ReviewBase):
                         format_instant(report.submitted_at)
                         if report is not None and report.submitted_at is not None
                         else None,
+                        holder_uscc=app.uscc,
+                        problems=problems,
                     ),
                     clauses=edition_clauses(edition),
                 )
@@ -206,13 +214,6 @@ class TitleStage(ReviewBase):
             if not outcome.accepted:
                 raise on.refuse(outcome.rule, outcome.message)
             assert title is not None and report is not None
-            problems = _report_problems(title.edition_id, report_year, data)
-            if problems:
-                raise on.refuse(
-                    "ValidAnnualReport",
-                    f"年度报告有{len(problems)}处错误 (the report has {len(problems)} error(s)): "
-                    + "; ".join(problems),
-                )
             calendar = self.calendar
             late = title_rules.lateness(report.due_date, now, calendar.count_working_days)
             report.submitted_at = now
