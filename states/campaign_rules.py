@@ -52,6 +52,9 @@ class CampaignFacts:
     cut: CutFacts | None = None
     in_scoring: tuple[int, ...] = ()  # applications still in expert scoring
     has_annual_report: bool = True  # the edition states an annual report
+    applicant_uscc: str = ""  # the organisation applying (application.create)
+    campaign_year: int | None = None
+    earlier_application: int | None = None  # its application already in the campaign
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def cite(self, name: str) -> str:
@@ -77,6 +80,46 @@ class CampaignRule:
 
     def reject(self, message: str) -> Outcome:
         return Outcome(False, self.name(), message)
+
+
+class OnlyApplicantCreates(CampaignRule):
+    """An enterprise opens an application only for itself (the system may enter one for it).
+
+    Clause: 商办服贸函〔2021〕360号 附件1 七 (企业向其所在省级主管部门提出申请); 工信厅规函〔2026〕238号
+    四（二）(申报对象对材料真实性、完整性负责).
+    """
+
+    ACTS = frozenset({"application.create"})
+
+    def decide(self, facts: CampaignFacts) -> Outcome:
+        from states.actors import Role
+
+        actor = facts.actor
+        if actor.role is not Role.ENTERPRISE or actor.scope == facts.applicant_uscc:
+            return self.accept()
+        return self.reject(
+            f"只能由申报单位本人操作: {actor} may not apply for {facts.applicant_uscc}"
+        )
+
+
+class OneApplicationPerOrganisation(CampaignRule):
+    """One application per organisation per campaign; a second is refused naming the first.
+
+    Clause: the edition's route (商办服贸函〔2021〕360号 附件1 七; 工信厅规函〔2026〕238号 三（二）):
+    each enterprise is recommended once, within its province's (or group's) quota.
+    """
+
+    ACTS = frozenset({"application.create"})
+
+    def decide(self, facts: CampaignFacts) -> Outcome:
+        first = facts.earlier_application
+        if first is None:
+            return self.accept()
+        return self.reject(
+            f"重复申报: {facts.applicant_uscc} already applied to campaign {facts.campaign_id} "
+            f"({facts.edition_id} {facts.campaign_year}) as application {first}; one application "
+            f"per organisation per campaign{facts.cite('route')}"
+        )
 
 
 class FreezeSheetOnceScored(CampaignRule):
@@ -157,6 +200,8 @@ class RequireAnnualReportRule(CampaignRule):
 
 
 CAMPAIGN_POLICY: tuple[type[CampaignRule], ...] = (
+    OnlyApplicantCreates,
+    OneApplicationPerOrganisation,
     FreezeSheetOnceScored,
     KeepShortlistCut,
     RequireFinalShortlist,

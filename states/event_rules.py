@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from states.actors import Actor
 from states.lifecycle import State
 from states.rules import ApplicationFacts, Outcome
+from states.titles import TITLE_ACTIVE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -343,7 +344,7 @@ class NoReportsAfterRevocation(EventRule):
     EVENTS = _REPORT
 
     def decide(self, facts: EventFacts) -> Outcome:
-        if facts.report is not None and facts.report.title_status == "active":
+        if facts.report is not None and facts.report.title_status == TITLE_ACTIVE:
             return self.accept()
         return self.reject(
             f"称号已撤销: the title of application {facts.application.id} was revoked; annual "

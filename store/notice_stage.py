@@ -34,7 +34,7 @@ from store.review_base import (
     ReviewBase,
     _details_notice,
     _On,
-    _require_ministry,
+    _require_role,
     _term_label,
     application_facts,
     title_name,
@@ -395,7 +395,7 @@ class NoticeStage(ReviewBase):
             s = tx.session
             campaign = self._campaign(s, campaign_id)
             edition = load_edition(campaign.edition_id)
-            _require_ministry(actor, "announce the results", system=True)
+            _require_role(actor, "notice.results")
             ids = list(
                 s.scalars(
                     select(Application.id)
@@ -468,6 +468,6 @@ def _add_titles(
                 confirmed_on=confirmed_on,
                 start_date=confirmed_on,
                 next_recert_due=recert.day if recert else None,
-                status="active",
+                status=title_rules.title_status(State.CONFIRMED),
             )
         )

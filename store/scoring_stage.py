@@ -35,7 +35,7 @@ from store.review_base import (
     ReviewBase,
     _dec,
     _On,
-    _require_ministry,
+    _require_role,
     application_facts,
 )
 from store.review_models import (
@@ -161,7 +161,7 @@ class ScoringStage(ReviewBase):
         name the default cut: top_k and/or min_score.
         """
         require_aware(now, "--now")
-        _require_ministry(actor, "define a scoring sheet")
+        _require_role(actor, "scoring.sheet")
         if not isinstance(data, Mapping):
             raise scoring.ScoringError(["sheet: 必须是映射 (must be a mapping)"])
         plain = {k: v for k, v in data.items() if k not in SHEET_EXTRA_KEYS}

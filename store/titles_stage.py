@@ -28,7 +28,7 @@ from store.models import Application
 from store.review_base import (
     ReviewBase,
     _On,
-    _require_ministry,
+    _require_role,
     _term_label,
     application_facts,
     title_name,
@@ -91,7 +91,7 @@ class TitleStage(ReviewBase):
         """Open the report on `report_year` for every active title of the edition."""
         require_aware(now, "--now")
         edition = load_edition(edition_id)
-        _require_ministry(actor, "open annual reports", system=True)
+        _require_role(actor, "reports.open")
         rule = edition.annual_report
         check_campaign(
             CampaignFacts(
@@ -117,7 +117,7 @@ class TitleStage(ReviewBase):
             s = tx.session
             titles = s.scalars(
                 select(Title)
-                .where(Title.edition_id == edition.id, Title.status == "active")
+                .where(Title.edition_id == edition.id, Title.status == title_rules.TITLE_ACTIVE)
                 .order_by(Title.application_id)
             ).all()
             existing = {
@@ -264,7 +264,7 @@ class TitleStage(ReviewBase):
             select(AnnualReport, Title, Application)
             .join(Title, AnnualReport.title_id == Title.id)
             .join(Application, Title.application_id == Application.id)
-            .where(cond, Title.status == "active")
+            .where(cond, Title.status == title_rules.TITLE_ACTIVE)
             .order_by(AnnualReport.due_date, Application.id)
         )
         if short is not None:
@@ -312,7 +312,7 @@ class TitleStage(ReviewBase):
                 titles = [title]
             else:
                 stmt = select(Title).where(
-                    Title.status == "active",
+                    Title.status == title_rules.TITLE_ACTIVE,
                     Title.next_recert_due.is_not(None),
                     Title.next_recert_due <= local_date(now),
                 )
@@ -421,7 +421,7 @@ class TitleStage(ReviewBase):
                 details["term"] = _term_label(title.term_first, title.term_last)
             (result,) = tx.move([Request(app_id, "revoke", actor, reason, details)])
             if result.accepted and title is not None:
-                title.status = "revoked"
+                title.status = title_rules.title_status(result.to_state)
                 title.revoked_at = now
                 title.revoke_reason = (reason or "").strip()
                 title.next_recert_due = None

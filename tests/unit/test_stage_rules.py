@@ -23,6 +23,8 @@ from states.campaign_rules import (
     CutFacts,
     FreezeSheetOnceScored,
     KeepShortlistCut,
+    OneApplicationPerOrganisation,
+    OnlyApplicantCreates,
     RequireAnnualReportRule,
     RequireFinalShortlist,
     SheetFacts,
@@ -316,6 +318,59 @@ class TestEventPolicyOrder:
 # Campaign rules
 
 
+class TestOnlyApplicantCreates:
+    rule = OnlyApplicantCreates()
+
+    def creating(self, actor: str) -> CampaignFacts:
+        return CampaignFacts(
+            act="application.create",
+            actor=Actor.parse(actor),
+            now=NOW,
+            campaign_id=None,
+            edition_id="szzx-2026-2",
+            applicant_uscc=ORG,
+        )
+
+    def test_an_enterprise_applies_for_itself_and_the_system_for_anyone(self) -> None:
+        assert self.rule.decide(self.creating(f"enterprise:{ORG}")).accepted
+        assert self.rule.decide(self.creating("system")).accepted
+
+    def test_an_enterprise_does_not_apply_for_another(self) -> None:
+        out = self.rule.decide(self.creating("enterprise:91110000100000000X"))
+        assert not out.accepted
+        assert out.message == (
+            f"只能由申报单位本人操作: enterprise:91110000100000000X may not apply for {ORG}"
+        )
+
+
+class TestOneApplicationPerOrganisation:
+    rule = OneApplicationPerOrganisation()
+
+    def test_the_first_application(self) -> None:
+        f = campaign("application.create", applicant_uscc=ORG, campaign_year=2021)
+        assert self.rule.decide(f).accepted
+
+    def test_a_second_names_the_first_and_the_editions_route(self) -> None:
+        edition = load_edition("szzx-2026-2")
+        f = CampaignFacts(
+            act="application.create",
+            actor=Actor.parse(f"enterprise:{ORG}"),
+            now=NOW,
+            campaign_id=2,
+            edition_id=edition.id,
+            applicant_uscc=ORG,
+            campaign_year=2026,
+            earlier_application=11,
+            clauses=edition_clauses(edition),
+        )
+        out = self.rule.decide(f)
+        assert not out.accepted
+        assert out.message == (
+            f"重复申报: {ORG} already applied to campaign 2 (szzx-2026-2 2026) as application 11; "
+            "one application per organisation per campaign (工信厅规函〔2026〕238号 三（二）)"
+        )
+
+
 class TestFreezeSheetOnceScored:
     rule = FreezeSheetOnceScored()
 
@@ -392,7 +447,12 @@ class TestRequireAnnualReportRule:
 
 class TestCampaignPolicy:
     def test_each_rule_guards_its_act(self) -> None:
-        assert [r for r in CAMPAIGN_POLICY if rules_for_act(next(iter(r.ACTS))) != [r]] == []
+        for rule in CAMPAIGN_POLICY:
+            assert rule.ACTS and all(rule in rules_for_act(a) for a in rule.ACTS), rule.name()
+        assert rules_for_act("application.create") == [
+            OnlyApplicantCreates,
+            OneApplicationPerOrganisation,
+        ]
         assert rules_for_act("scoring.open") == []
 
     def test_check_raises_the_first_refusal(self) -> None:
