@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import os
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,10 +17,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from deadlines.timeutil import SHANGHAI, day_start, local_date
+from programs.safeload import LoadError, load_structured, read_capped
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CALENDAR_DIR_ENV = "SHENBAO_CALENDAR_DIR"
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_FILE_BYTES = 256 * 1024  # a year's notice is a few kilobytes
 
 
 class CalendarError(ValueError):
@@ -102,14 +103,15 @@ def _req(data: dict[str, Any], key: str, typ: type | tuple[type, ...], where: st
 def parse_notice(path: Path, raw: bytes | None = None) -> Notice:
     """Parse and check one data file on its own; errors name the file and the entry."""
     name = path.name
-    if raw is None:
-        raw = path.read_bytes()
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        raw = read_capped(path, field=name, max_bytes=MAX_FILE_BYTES) if raw is None else raw
+        raw.decode("utf-8")
+        data = load_structured(raw, field=name, fmt="toml", max_bytes=MAX_FILE_BYTES, exact=False)
     except UnicodeDecodeError as exc:
         raise CalendarError(f"{name}: not UTF-8 text ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CalendarError(f"{name}: not valid TOML ({exc})") from exc
+    except LoadError as exc:
+        what = "not valid TOML" if exc.rule == "syntax" else "refused"
+        raise CalendarError(f"{name}: {what} ({exc.en}; rule: {exc.rule})") from None
     year = _req(data, "year", int, name)
     if not 1949 < year < 2200:
         raise CalendarError(f"{name}: year: {year} is not a plausible notice year")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pendulum
 
@@ -56,16 +58,52 @@ def last_second(exclusive_end: datetime) -> datetime:
     return to_shanghai(exclusive_end) - timedelta(seconds=1)
 
 
+INSTANT_MARGIN_YEARS = 20  # before the first and after the last year of calendar data
+_SHOWN = 60
+
+
+def _shown(text: str) -> str:
+    short = text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+    return repr(short)
+
+
+def instant_span() -> tuple[int, int]:
+    """(first, last) year an instant may fall in: the calendar data's years plus a margin."""
+    from deadlines.calendar import CALENDAR_DIR_ENV, DATA_DIR
+
+    years = {int(p.stem) for p in DATA_DIR.glob("*.toml") if p.stem.isdigit()}
+    extra = os.environ.get(CALENDAR_DIR_ENV)
+    if extra and Path(extra).is_dir():
+        years |= {int(p.stem) for p in Path(extra).glob("*.toml") if p.stem.isdigit()}
+    years = {y for y in years if 1900 < y < 2200} or {2026}
+    return min(years) - INSTANT_MARGIN_YEARS, max(years) + INSTANT_MARGIN_YEARS
+
+
 def parse_instant(text: str, field: str = "--now") -> datetime:
-    """Parse ISO 8601; a bare date or a time without offset is read in Asia/Shanghai."""
+    """Parse ISO 8601; a bare date or a time without offset is read in Asia/Shanghai. Instants
+    outside the calendar data's years plus INSTANT_MARGIN_YEARS are refused (one line, never an
+    OverflowError)."""
+    if not isinstance(text, str) or len(text) > 64 or not text.isascii():
+        raise ValueError(
+            f"{field}: {_shown(str(text))} is not an ISO 8601 date or instant (rule: instant)"
+        )
     try:
         parsed = pendulum.parse(text.strip(), tz=SHANGHAI)
+        if not isinstance(parsed, datetime):
+            if not isinstance(parsed, date):
+                raise ValueError("not a date")
+            parsed = day_start(parsed)
     except Exception as exc:  # pendulum raises several parser errors
-        raise ValueError(f"{field}: '{text}' is not an ISO 8601 date or instant") from exc
-    if not isinstance(parsed, datetime):
-        if isinstance(parsed, date):
-            return day_start(parsed)
-        raise ValueError(f"{field}: '{text}' is not an ISO 8601 date or instant")
+        raise ValueError(
+            f"{field}: {_shown(text)} is not an ISO 8601 date or instant (rule: instant)"
+        ) from exc
+    first, last = instant_span()
+    # the year as written first: converting 9999-12-31T23:59:59-08:00 would overflow
+    if not first <= parsed.year <= last or not first <= to_shanghai(parsed).year <= last:
+        raise ValueError(
+            f"{field}: {_shown(text)} is outside {first}-01-01..{last}-12-31, the years the "
+            "calendar data can speak for (rule: instant_range)"
+        )
     return parsed
 
 

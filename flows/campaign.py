@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from deadlines import format_instant
 from flows.common import clock, drain_outbox, lifecycle
+from flows.reporting import campaign_run_name, instant_label, publish
 from programs.editions import load_edition
 from states.actors import SYSTEM
 from states.lifecycle import State
@@ -102,12 +103,18 @@ def schedule_next(edition: str, year: int, campaign_id: int, now: str | None) ->
     return format_instant(nxt)
 
 
-@flow(name="campaign", log_prints=True)
+@flow(name="campaign", flow_run_name=campaign_run_name, log_prints=True)
 def campaign(edition: str, year: int | None = None, now: str | None = None) -> dict[str, Any]:
     """Open (or find) the campaign of EDITION for YEAR, do what is due, schedule what is next."""
+    logger = get_run_logger()
     opened = open_campaign(edition, year, now)
+    logger.info("campaign %s (%s %s) at %s", opened["campaign_id"], edition, opened["year"],
+                instant_label(now))  # fmt: skip
     done = advance(opened["campaign_id"], now)
     mail = drain_outbox(now)
     nxt = schedule_next(edition, opened["year"], opened["campaign_id"], now)
-    get_run_logger().info("campaign %s %s: %s; next run %s", edition, opened["year"], done, nxt)
+    logger.info("next run %s", nxt or "none: the timetable is done")
+    title = f"campaign · {edition} · {opened['year']} · {instant_label(now)}"
+    publish(f"campaign-{edition}-{opened['year']}", title, {**done, "next run": nxt}, mail,
+            opened["campaign_id"])  # fmt: skip
     return {**opened, "done": done, "mail": mail, "next_run": nxt}

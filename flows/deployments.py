@@ -32,6 +32,11 @@ def recert_rrule(edition: Edition) -> str:
     return f"DTSTART:{first}0102T090000\nRRULE:FREQ=YEARLY;INTERVAL={edition.recert_cycle_years}"
 
 
+def tags_of(edition: Edition, year: int | None = None) -> list[str]:
+    """The tags a coordinator filters runs by in the UI: the edition, its program and the year."""
+    return [f"edition:{edition.id}", f"program:{edition.program}", f"year:{year or edition.year}"]
+
+
 def deployments() -> list[Any]:
     """Sweep every 5 minutes; per edition: its campaign, yearly reports, triennial recert."""
     out = [
@@ -46,6 +51,7 @@ def deployments() -> list[Any]:
             campaign.to_deployment(
                 name=f"campaign-{edition.id}",
                 parameters={"edition": edition.id, "year": edition.year},
+                tags=tags_of(edition),
                 description=f"{edition.title}: timetable runs (launched per program year).",
             )
         )
@@ -54,6 +60,7 @@ def deployments() -> list[Any]:
                 annual_report_collection.to_deployment(
                     name=f"annual-reports-{edition.id}",
                     parameters={"edition": edition.id},
+                    tags=tags_of(edition),
                     schedules=[Cron(report_cron(edition), timezone=TZ)],
                 )
             )
@@ -62,6 +69,7 @@ def deployments() -> list[Any]:
                 recertification.to_deployment(
                     name=f"recertification-{edition.id}",
                     parameters={"edition": edition.id},
+                    tags=tags_of(edition),
                     schedules=[RRule(recert_rrule(edition), timezone=TZ)],
                 )
             )

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.common import clock, drain_outbox, lifecycle
+from flows.reporting import instant_label, publish, sweep_run_name
 from store.sweeps import Sweeper
 
 
@@ -28,13 +29,14 @@ def send_queued(now: str | None) -> dict[str, Any]:
     return drain_outbox(now)
 
 
-@flow(name="deadline-sweep", log_prints=True)
+@flow(name="deadline-sweep", flow_run_name=sweep_run_name, log_prints=True)
 def deadline_sweep(now: str | None = None, send: bool = True) -> dict[str, Any]:
     """Find what is due now, apply it, enqueue its messages and drain the outbox."""
     applied = apply_due(now)
     sent = send_queued(now) if send else {}
     logger = get_run_logger()
-    logger.info("applied %s; mail %s", applied, sent)
     for problem in applied["problems"]:
         logger.warning(problem)
+    done = {k: v for k, v in applied.items() if k != "problems"}
+    publish("deadline-sweep", f"deadline-sweep · {instant_label(now)}", done, sent, None)
     return {"applied": applied, "mail": sent}

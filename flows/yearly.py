@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 
 from deadlines import local_date
 from flows.common import clock, drain_outbox, lifecycle
+from flows.reporting import instant_label, publish, recert_run_name, reports_run_name
 from programs.editions import load_edition
 from states.actors import SYSTEM
 
@@ -28,7 +29,7 @@ def open_reports(edition: str, report_year: int, now: str | None) -> dict[str, A
     return {"edition": edition, "report_year": report_year, "opened": _count(opened), "told": told}
 
 
-@flow(name="annual-report-collection", log_prints=True)
+@flow(name="annual-report-collection", flow_run_name=reports_run_name, log_prints=True)
 def annual_report_collection(
     edition: str, report_year: int | None = None, now: str | None = None
 ) -> dict[str, Any]:
@@ -44,7 +45,9 @@ def annual_report_collection(
         report_year = rule.report_year_due_in(local_date(clock(now)).year)
     result = open_reports(edition, report_year, now)
     result["mail"] = drain_outbox(now)
-    get_run_logger().info("annual reports: %s", result)
+    done = {k: v for k, v in result.items() if k != "mail"}
+    title = f"annual-reports · {edition} {report_year} · {instant_label(now)}"
+    publish(f"annual-reports-{edition}", title, done, result["mail"], None)
     return result
 
 
@@ -54,12 +57,13 @@ def open_recerts(edition: str | None, now: str | None) -> int:
     return sum(1 for r in results if r.accepted)
 
 
-@flow(name="recertification", log_prints=True)
+@flow(name="recertification", flow_run_name=recert_run_name, log_prints=True)
 def recertification(edition: str | None = None, now: str | None = None) -> dict[str, Any]:
     """Open the recertification of every title due (every 3 years from confirmation)."""
     opened = open_recerts(edition, now)
     mail = drain_outbox(now)
-    get_run_logger().info("recertifications opened: %s", opened)
+    title = f"recertification · {edition or 'all'} · {instant_label(now)}"
+    publish(f"recertification-{edition or 'all'}", title, {"opened": opened}, mail, None)
     return {"opened": opened, "mail": mail}
 
 

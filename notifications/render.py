@@ -42,6 +42,8 @@ class MessageTypeInfo:
     deadline_kind: str | None = None  # same kind + same entity + same instant = same calendar UID
     label_zh: str = ""
     label_en: str = ""
+    event_zh: str = ""  # the .ics event's title: what happens at the deadline instant
+    event_en: str = ""
 
     @property
     def about_deadline(self) -> bool:
@@ -65,6 +67,7 @@ def _t(
     *,
     deadline: str | None = None,
 ) -> MessageTypeInfo:
+    """One message type; a deadline message's .ics is titled by what ends at that instant."""
     base = ENTERPRISE if audience == "enterprise" else COORDINATOR
     if deadline is not None and "deadline" not in extra:
         raise AssertionError(f"{name}: a deadline message needs the 'deadline' key")
@@ -77,7 +80,19 @@ def _t(
         deadline_kind=deadline,
         label_zh=zh,
         label_en=en,
+        event_zh=EVENTS[deadline][0] if deadline else "",
+        event_en=EVENTS[deadline][1] if deadline else "",
     )
+
+
+# deadline kind -> (zh, en) title of the calendar event placed at the deadline's instant
+EVENTS: dict[str, tuple[str, str]] = {
+    "application_window": ("申报截止", "Application deadline"),
+    "screening": ("推荐截止", "Recommendation deadline"),
+    "public_notice": ("公示截止", "Public notice ends"),
+    "annual_report": ("报告截止", "Annual report deadline"),
+    "recertification": ("复核材料截止", "Recertification deadline"),
+}
 
 
 _TYPES = [
@@ -180,6 +195,13 @@ _TYPES = [
         ("report_year", "working_days_late", "due_at"),
         "年度报告逾期",
         "Annual report overdue",
+    ),
+    _t(
+        "annual_report_overdue_digest",
+        "coordinator",
+        ("report_year", "rows", "due_at", "as_of"),
+        "年度报告逾期企业汇总",
+        "Overdue annual reports",
     ),
     _t(
         "recertification_open",
@@ -353,6 +375,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters.update(
         when=_when, day=_day, http_url=_http_url, nl2br=_nl2br, paragraphs=_paragraphs
     )
+    env.filters["capfirst"] = lambda value: str(value)[:1].upper() + str(value)[1:]
     env.globals.update(fact=_fact, table=_table)
     return env
 
@@ -413,7 +436,7 @@ def render(message_type: str, context: Mapping[str, object], *, lang: str = "zh"
     if info.deadline_key is not None:
         deadline = to_instant(context[info.deadline_key], info.deadline_key)
         stamp = to_instant(context["created_at"], "created_at") if "created_at" in context else None
-        summary_label = info.label_zh if lang == "zh" else info.label_en
+        summary_label = info.event_zh if lang == "zh" else info.event_en
         ics = deadline_event(
             f"{summary_label}：{context['program_name']}"
             if lang == "zh"
@@ -526,18 +549,34 @@ _EXAMPLES: dict[str, dict[str, object]] = {
         "title": "信息技术外包和制造业融合发展重点企业",
         "title_en": "Key Enterprise of IT Outsourcing and Manufacturing Integration",
         "term": "2026–2028",
+        "report_duty": "每年2月1日前报送上一年度发展情况",
+        "report_duty_en": "report on the previous year's development by 1 February each year",
+        "recert_years": 3,
     },
     "removed_after_notice": {"reason": "经核查，申报材料中2024年营业收入数据与审计报告不符。"},
-    "annual_report_open": {"report_year": 2026, "deadline": "2027-02-01T00:00:00+08:00"},
+    "annual_report_open": {"report_year": 2026, "deadline": "2027-02-02T00:00:00+08:00"},
     "annual_report_due": {
         "report_year": 2026,
         "days_left": 7,
-        "deadline": "2027-02-01T00:00:00+08:00",
+        "deadline": "2027-02-02T00:00:00+08:00",
+    },
+    "annual_report_overdue_digest": {
+        "recipient_name": "广东省商务厅",
+        "report_year": 2026,
+        "due_at": "2027-02-02T00:00:00+08:00",
+        "as_of": "2027-02-08T09:00:00+08:00",
+        "rows": [
+            {
+                "enterprise_name": "广东粤信智造科技股份有限公司",
+                "uscc": "91440300MA5F3XYZ1K",
+                "working_days_late": 5,
+            }
+        ],
     },
     "annual_report_overdue": {
         "report_year": 2026,
         "working_days_late": 5,
-        "due_at": "2027-02-01T00:00:00+08:00",
+        "due_at": "2027-02-02T00:00:00+08:00",
     },
     "recertification_open": {
         "title": "信息技术外包和制造业融合发展重点企业",

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from notifications.message import parse_address
 
 DEFAULT_MAIL_URL = "file:./outbox"
-DEFAULT_SENDER = "申报系统 <shenbao@localhost>"
+DEFAULT_SENDER = "申报系统 <noreply@shenbao.local>"  # the one default From (README)
 ENV_URL = "SHENBAO_MAIL"
 ENV_PASSWORD = "SHENBAO_SMTP_PASSWORD"
 ENV_SENDER = "SHENBAO_MAIL_FROM"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 from deadlines import Calendar, Deadline, Window, annual_report_due, recertification_due
 from programs.provinces import ProvinceError, normalize_province
+from programs.safeload import LoadError, load_structured, quote
 
 SHIPPED_DIR = Path(__file__).with_name("editions")
 ENV_DIR = "SHENBAO_EDITIONS_DIR"
@@ -172,6 +172,8 @@ class Edition:
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     source: str = field(default="", compare=False)  # the file it was loaded from
     version: str = field(default="", compare=False)  # sha256 of that file's bytes (16 hex digits)
+    title_en: str = ""  # English names, for English mail
+    organiser_en: str = ""
 
     @property
     def category_ids(self) -> tuple[str, ...]:
@@ -317,7 +319,7 @@ def load_edition(edition_id: str) -> Edition:
                 continue
             return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     raise EditionError(
-        f"edition: 未知的批次 '{edition_id}' (unknown edition); "
+        f"edition: 未知的批次 {quote(edition_id, 60)} (unknown edition); "
         f"known: {', '.join(known_edition_ids()) or 'none'}"
     )
 
@@ -368,9 +370,9 @@ def _load_cached(path_text: str, _mtime_ns: int, _size: int) -> Edition:
             f"{path.name}: 文件不是 UTF-8 编码 (not UTF-8 at byte {exc.start})"
         ) from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EditionError(f"{path.name}: TOML 语法错误 (invalid TOML: {exc})") from exc
+        data = load_structured(text.encode(), field=path.name, fmt="toml", exact=False)
+    except LoadError as exc:
+        raise EditionError(f"{path.name}: {exc.zh} ({exc.en}; rule: {exc.rule})") from None
     version = hashlib.sha256(raw).hexdigest()[:16]
     return _Parser(path.name, path.stem).edition(data, source=str(path), version=version)
 
@@ -383,7 +385,9 @@ _TOP_KEYS = {
     "program_name",
     "year",
     "title",
+    "title_en",
     "organiser",
+    "organiser_en",
     "document_number",
     "reference",
     "seed",
@@ -624,6 +628,8 @@ class _Parser:
             year=year,
             title=self.text(data, "title", ""),
             organiser=self.text(data, "organiser", ""),
+            title_en=self.text(data, "title_en", "", required=False) or "",
+            organiser_en=self.text(data, "organiser_en", "", required=False) or "",
             document_number=self.text(data, "document_number", "", required=False) or None,
             seed=self.seed(data),
             categories=self.categories(data),

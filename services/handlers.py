@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deadlines import Window, require_aware
+from programs import text
 from services.errors import Conflict, NotFound, Refused
+from shenbao import args
 from states.actors import Actor
 from states.acts import ActSpec, act
 from states.rules import Refusal
@@ -228,6 +230,7 @@ def open_campaign(
         )  # fmt: skip
 
     with _refusals(db, spec, actor, now, details={"edition": edition_id}):
+        args.campaign_bounds(edition_id, year, application_window, screening_window)
         return _lifecycle(db).open_campaign(  # type: ignore[no-any-return]
             edition_id,
             now=now,
@@ -759,6 +762,7 @@ def add_contact(
     details = {"role": role, "scope": scope, "email": email}
     spec = authorize(db, "contacts.add", actor, now, details=details)
     with _refusals(db, spec, actor, now, details=details):
+        scope, email, name = text.contact_fields(scope, email, name)
         scope, email = _check(role, scope, email)
         with db.transaction() as s:
             contact = s.scalar(

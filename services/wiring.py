@@ -75,6 +75,9 @@ def now_from(text: str | None) -> datetime:
 def parse_actor(text: str) -> Actor:
     """`role:scope`; a province scope is normalised (广东, 广东省 and 440000 are one), with an
     optional reviewing department (`province:广东/commerce`, `province:广东/industry`)."""
+    from programs.text import actor_text
+
+    text = actor_text(text)  # controls, bidi, invisible characters, the columns' lengths
     actor = Actor.parse(text)
     if actor.role is Role.PROVINCE and actor.scope:
         from programs.provinces import normalize_province

@@ -24,6 +24,7 @@ REGISTERED = {
     "forms": ("form", "check"),
     "notify": ("notify", "contacts"),
     "orchestration": ("serve", "campaign"),
+    "campaigns": ("campaign",),
     "web": ("web", "web-routes"),
 }
 HELP = "shenbao 申报: runs government program application campaigns end to end."

@@ -170,7 +170,10 @@ class Demo:
             "deadline_sweep": deadline_sweep,
             "annual_report_collection": annual_report_collection,
         }
-        result = flows[name](**params)
+        from prefect import tags
+
+        with tags(f"edition:{self.edition.id}", f"year:{self.edition.year}", "demo"):
+            result = flows[name](**params)
         self.result.events[f"flow:{name}"] += 1
         return result
 
@@ -183,6 +186,12 @@ class Demo:
             rule = getattr(exc, "rule", type(exc).__name__)
             self.result.events[f"{kind}:refused:{rule}"] += 1
             return None
+
+    def name_of(self, app_id: int) -> str:
+        for a in self.result.applicants:
+            if a.app_id == app_id:
+                return a.name
+        return str(app_id)
 
     # -- the campaign ----------------------------------------------------------------------------
     def run(self, n: int = 200) -> DemoResult:
@@ -205,31 +214,31 @@ class Demo:
                 contacts.add("province_commerce", province, f"{_slug(province)}@commerce.example.cn",
                              code, p.opens)  # fmt: skip
             opened = self.flow("campaign", edition=ed.id, year=ed.year, now=p.opens.isoformat())
-            step(f"campaign opened ({opened['campaign_id']}); next run {opened['next_run']}")
+            step(f"申报启动（批次 {ed.id}）；下一步 {opened['next_run']}")
 
             self.apply(n)
-            step(f"{n} applications created ({sum(a.valid for a in self.result.applicants)} "
-                 "with valid forms)")  # fmt: skip
+            step(f"{n} 家企业创建申报（其中 {sum(a.valid for a in self.result.applicants)} 份"
+                 "申报表合格）")  # fmt: skip
             self.submit()
-            step("submissions: valid forms accepted, invalid forms refused with every problem")
+            step("提交申报：合格的受理，不合格的被拒并逐项列明问题")
             self.remind()
-            step("reminders before the window closed (7, 3, 1 days) written to the mail folder")
+            step("截止前 7、3、1 天提醒已写入邮件目录")
             self.late()
-            step("late submissions refused: 逾期不予受理")
+            step("截止后提交被拒：逾期不予受理")
             self.provincial_reviews()
-            step("provincial reviews: recommended within quota, the rest refused or rejected")
+            step("省级推荐：名额内推荐，超出名额的被拒并附理由不予推荐")
             after = self.flow("campaign", edition=ed.id, year=ed.year,
                               now=p.after_screening.isoformat())  # fmt: skip
-            step(f"window closed: drafts locked ({after['done']['lapsed']}), screening report "
-                 f"sent, scoring opened ({after['done'].get('scoring_opened', 0)})")  # fmt: skip
+            step(f"申报截止：未提交草稿锁定 {after['done']['lapsed']} 份，推荐情况报主管部委，"
+                 f"进入专家评审 {after['done'].get('scoring_opened', 0)} 家")  # fmt: skip
             tie = self.scoring()
-            step(f"expert scoring; shortlist top {p.top_k} per category; {tie}")
+            step(f"专家评审；每类前 {p.top_k} 名入围；{tie}")
             notice = self.notice()
             step(notice)
             if p.reports_open is not None:
                 step(self.annual_reports())
             else:
-                step(f"{ed.id} states no annual report: the round is skipped")
+                step(f"{ed.id} 未规定年度报告：跳过")
             self.flow("deadline_sweep", now=(p.close_notice + timedelta(days=1)).isoformat())
         return self.result
 
@@ -303,7 +312,7 @@ class Demo:
                         break
                 if ok is None:  # beyond quota: the province says no, with its reason
                     self._try("reject", self.lc.trigger, a.app_id, "reject", actor=actor,
-                              now=last_day, reason="超出本地区推荐名额 (beyond the quota)")  # fmt: skip
+                              now=last_day, reason="超出本地区推荐名额")  # fmt: skip
 
     def scoring(self) -> str:
         p = self.plan
@@ -353,17 +362,18 @@ class Demo:
                                          now=p.scoring + timedelta(days=3))  # fmt: skip
         outcome = self.review.shortlist(cid, top_k=p.top_k, actor=MINISTRY, now=p.shortlist)
         if not outcome.ties:
-            return "no tie at the cut"
+            return "入围线无并列"
         for tie in outcome.ties:
             choice = sorted(tie.app_ids)[: tie.slots_left]
             self.review.resolve_tie(cid, tie.category, choice, actor=MINISTRY,
                                     now=p.shortlist + timedelta(hours=2))  # fmt: skip
+            names = "、".join(self.name_of(a) for a in tie.app_ids)
+            chosen = "、".join(self.name_of(a) for a in choice)
             self.result.notes.append(
-                f"tie at the cut in {tie.category}: applications {list(tie.app_ids)} at "
-                f"{tie.score}; the coordinator chose {choice}"
+                f"{self.edition.category(tie.category).name_zh}入围线并列（{tie.score} 分）：{names}；由主管司局选定 {chosen}"
             )
-        cats = ", ".join(t.category for t in outcome.ties)
-        return f"tie at the cut ({cats}) reported and decided by the coordinator"
+        cats = "、".join(self.edition.category(t.category).name_zh for t in outcome.ties)
+        return f"入围线并列（{cats}）已报主管司局并由其选定"
 
     def notice(self) -> str:
         p, ed = self.plan, self.edition
@@ -387,10 +397,10 @@ class Demo:
                   reason="补充异议", actor=Actor.parse("system"), now=p.after_period)  # fmt: skip
         closed = self.flow("deadline_sweep", now=p.close_notice.isoformat())
         self.result.notes.append(
-            f"公示 {label}: objection upheld against {upheld.app_id} (removed), dismissed for "
-            f"{dismissed.app_id}; an objection one second after the period was refused"
+            f"公示 {label}：对 {upheld.name} 的异议成立（移出名单），对 {dismissed.name} 的异议"
+            "不成立；公示期结束后 1 秒提出的异议不予受理"
         )
-        return f"公示 {label}, objections heard; {closed['applied']['notices_closed']} decided"
+        return f"公示 {label}，异议已核查；公示期满处理 {closed['applied']['notices_closed']} 家"
 
     def annual_reports(self) -> str:
         from programs.forms import example_annual_report
@@ -420,11 +430,11 @@ class Demo:
                                               now=one_day_late)  # fmt: skip
         self.flow("deadline_sweep", now=(p.report_due_day + timedelta(days=8)).isoformat())
         self.result.notes.append(
-            f"annual report on {year}: {late.name} submitted {format_instant(one_day_late)}, "
-            f"{getattr(submitted, 'working_days_late', '?')} working day(s) late; "
-            f"{missing.name} has not reported (overdue reminders sent)"
+            f"{year} 年度报告：{late.name} 于 {format_instant(one_day_late)} 提交，逾期 "
+            f"{getattr(submitted, 'working_days_late', '?')} 个工作日；{missing.name} 未提交"
+            "（已发送逾期提醒，并通报主管部门）"
         )
-        return f"annual reports on {year}: one late, one missing; overdue reminders sent"
+        return f"{year} 年度报告：一家逾期提交，一家未提交；已发逾期提醒并通报主管部门"
 
 
 def _slug(province: str) -> str:
@@ -439,60 +449,167 @@ def _company(rng: random.Random) -> str:
     return head + tail
 
 
+# What the summary calls each attempt: a coordinator's words, never a rule's class name.
+KIND_ZH = {
+    "submit": "提交申报",
+    "late_submit": "截止后提交",
+    "recommend": "省级推荐",
+    "reject": "省级不予推荐",
+    "assign": "指派评审专家",
+    "late_objection": "公示期后异议",
+    "report": "提交年度报告",
+}
+RULE_ZH = {
+    "RefuseInvalidForm": "申报表不合格被拒（逐项列明问题）",
+    "RefuseLateSubmission": "逾期不予受理",
+    "EnforceProvincialQuota": "超出名额被拒",
+    "AvoidConflictOfInterest": "存在利益关系，回避被拒",
+    "ObjectionOnlyDuringNotice": "公示期外异议不予受理",
+    "RefuseLateRecommendation": "推荐期结束后被拒",
+    "RefuseEarlySubmission": "申报期开始前被拒",
+}
+FLOW_ZH = {
+    "campaign": "流程运行 campaign（按时间表推进）",
+    "deadline_sweep": "流程运行 deadline-sweep（到期事项与提醒）",
+    "annual_report_collection": "流程运行 annual-report-collection（年度报告）",
+}
+
+
+def event_label(key: str) -> str:
+    """`recommend:refused:EnforceProvincialQuota` -> `省级推荐 · 超出名额被拒`."""
+    kind, _, rest = key.partition(":")
+    if kind == "flow":
+        return FLOW_ZH.get(rest, f"流程运行 {rest}")
+    outcome, _, rule = rest.partition(":")
+    what = KIND_ZH.get(kind, kind)
+    if outcome == "accepted":
+        return f"{what}（附理由）" if kind == "reject" else f"{what} · 通过"
+    return f"{what} · {RULE_ZH.get(rule, '被拒')}"
+
+
+def shenbao_command() -> str:
+    """The `shenbao` beside the running interpreter (the venv's), else the one on PATH."""
+    import sys
+
+    beside = Path(sys.executable).with_name("shenbao")
+    return str(beside) if beside.exists() else "shenbao"
+
+
 def summary(console: Console, demo: Demo) -> None:
-    """Tables per state and per province, then where to look."""
+    """Tables per state and per province, then where to look (commands printed whole)."""
     rows = demo.lc.list_applications(edition=demo.edition.id)
     by_state = Counter(a.status for a, _ in rows)
-    table = Table(title=f"{demo.edition.id}: applications by state")
-    table.add_column("state")
+    table = Table(title=f"{demo.edition.id}（{demo.edition.title}）：各状态申报数")
     table.add_column("状态")
-    table.add_column("count", justify="right")
+    table.add_column("state")
+    table.add_column("数量", justify="right")
     for state in State:
         if by_state.get(state.value):
-            table.add_row(state.value, state.staff_name, str(by_state[state.value]))
+            table.add_row(state.staff_name, state.value, str(by_state[state.value]))
     console.print(table)
     by_province: dict[str, Counter[str]] = {}
     for a, _ in rows:
         by_province.setdefault(a.province or a.group_name or "-", Counter())[a.status] += 1
-    prov = Table(title="by province")
-    cols = ["applications", "recommended", "confirmed", "not recommended or lapsed"]
-    prov.add_column("province")
+    prov = Table(title="各省份")
+    cols = ["申报", "获推荐", "确认", "未推荐或未提交"]
+    prov.add_column("省份")
     for c in cols:
         prov.add_column(c, justify="right")
+    recommended_states = (
+        "recommended", "expert_scoring", "shortlisted", "not_shortlisted", "public_notice",
+        "confirmed", "removed_after_notice",
+    )  # fmt: skip
     for province, c in sorted(by_province.items(), key=lambda kv: -sum(kv[1].values())):
-        recommended = sum(
-            c[s]
-            for s in (
-                "recommended",
-                "expert_scoring",
-                "shortlisted",
-                "not_shortlisted",
-                "public_notice",
-                "confirmed",
-                "removed_after_notice",
-            )  # fmt: skip
-        )
+        recommended = sum(c[s] for s in recommended_states)
         other = sum(c.values()) - recommended
         prov.add_row(province, str(sum(c.values())), str(recommended), str(c["confirmed"]),
                      str(other))  # fmt: skip
     console.print(prov)
-    events = Table(title="what happened")
-    events.add_column("event")
-    events.add_column("count", justify="right")
-    for key, value in sorted(demo.result.events.items()):
-        events.add_row(key, str(value))
+    events = Table(title="经过")
+    events.add_column("事项")
+    events.add_column("次数", justify="right")
+    for key, value in sorted(demo.result.events.items(), key=lambda kv: event_label(kv[0])):
+        events.add_row(event_label(key), str(value))
     console.print(events)
     for note in demo.result.notes:
-        console.print(f"• {note}")
+        console.print(f"• {note}", soft_wrap=True)
     mails = len(list((demo.dir / "outbox").glob("*.eml")))
-    first = rows[0][0].id if rows else 1
-    console.print(
-        f"\n[bold]Where to look[/]\n"
-        f"  mail folder:   {demo.dir / 'outbox'}  ({mails} .eml files)\n"
-        f"  database:      {demo.dir / 'shenbao.db'}\n"
-        f"  audit trail:   SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'} "
-        f"shenbao audit history {first}   (and `shenbao audit verify`)\n"
-        f"  lifecycle:     shenbao states diagram   (mermaid stateDiagram-v2)\n"
-        f"  Prefect UI:    run `prefect server start`, set PREFECT_API_URL, run the demo again;\n"
-        f"                 the flow runs (campaign, deadline-sweep, annual-report-collection) show there"
+    first = rows[0][0] if rows else None
+    exe = shenbao_command()
+    db = f"SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'}"
+    prefect = Path(exe).with_name("prefect") if exe != "shenbao" else Path("prefect")
+    lines = [
+        "",
+        "Where to look",
+        f"  mail folder:  {demo.dir / 'outbox'}  ({mails} .eml files)",
+        f"  database:     {demo.dir / 'shenbao.db'}",
+    ]
+    if first is not None:
+        lines.append(f"  audit trail of {first.name}:")
+        lines.append(f"    {db} {exe} audit history {first.id}")
+    lines += [
+        f"    {db} {exe} audit verify",
+        f"  lifecycle:    {exe} states diagram",
+        "  Prefect UI (the runs of this demo):",
+        f"    PREFECT_HOME={demo.dir / 'prefect'} {prefect} server start   # then open http://127.0.0.1:4200",
+    ]  # fmt: skip
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def prepare_environment(directory: Path) -> None:
+    """Prefect settings of the demo's own, set before prefect is first imported.
+
+    Its own PREFECT_HOME (the ephemeral server's database lives there, so the runs can be looked
+    at afterwards) and a start-up timeout generous enough for a busy two-core machine.
+    """
+    os.environ["PREFECT_HOME"] = str(directory / "prefect")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(STARTUP_TIMEOUT))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    (directory / "prefect").mkdir(parents=True, exist_ok=True)
+
+
+STARTUP_TIMEOUT = 600
+
+
+def what_to_do(exc: BaseException, directory: Path) -> str:
+    """One line: what went wrong and what to do about it."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, KeyboardInterrupt):
+        return f"shenbao demo: interrupted; run it again (it starts afresh in {directory})"
+    if "ephemeral Prefect API server" in text or "Prefect" in type(exc).__module__:
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")
+        return (
+            f"shenbao demo: the Prefect server did not answer ({text[:160]}); the machine is busy: "
+            f"raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now {timeout} s), or run "
+            "`prefect server start` in another terminal and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api, then run the demo again"
+        )
+    return (
+        f"shenbao demo: failed: {type(exc).__name__}: {text[:200]}; the traceback is in "
+        f"{directory / 'demo-error.log'}; run it again with --dir pointing to an empty folder"
     )
+
+
+def main(edition: str, directory: Path, applicants: int) -> int:
+    """`shenbao demo`: run, summarise; on any failure one line saying what to do (exit 1)."""
+    import sys
+    import traceback
+
+    directory = directory.resolve()
+    prepare_environment(directory)
+    console = Console()
+    try:
+        run = Demo(edition, directory, console)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        run.run(applicants)
+        summary(console, run)
+    except (Exception, KeyboardInterrupt) as exc:
+        (directory / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        print(what_to_do(exc, directory), file=sys.stderr)
+        return 1
+    return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from notifications.settings import DEFAULT_SENDER, ENV_SENDER
+
 DEFAULT_DATABASE_URL = "sqlite:///./shenbao.db"
 DEFAULT_MAIL_URL = "file:./outbox"
 
@@ -20,5 +22,5 @@ class Settings:
         return cls(
             database_url=os.environ.get("SHENBAO_DATABASE_URL") or DEFAULT_DATABASE_URL,
             mail_url=os.environ.get("SHENBAO_MAIL") or DEFAULT_MAIL_URL,
-            mail_sender=os.environ.get("SHENBAO_MAIL_FROM") or "申报系统 <noreply@shenbao.local>",
+            mail_sender=os.environ.get(ENV_SENDER) or DEFAULT_SENDER,
         )

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
+from programs.text import cap, cap_details, cap_optional
 from store.models import Application, AuditAnchor, AuditChain, AuditRecord, OperatorRecord
 
 GENESIS = "0" * 64
@@ -141,10 +142,10 @@ def new_row(
         "accepted": accepted,
         "actor_role": actor_role,
         "actor_scope": actor_scope,
-        "reason": reason,
+        "reason": cap_optional(reason),
         "rule": rule,
-        "message": message,
-        "details": details or {},
+        "message": cap(message),
+        "details": cap_details(details),
         "at": at.astimezone(UTC),
         "recorded_at": datetime.now(UTC),
         "prev_hash": prev_hash or GENESIS,
@@ -194,10 +195,10 @@ def append_operator(
         "accepted": accepted,
         "actor_role": actor_role,
         "actor_scope": actor_scope,
-        "reason": reason,
+        "reason": cap_optional(reason),
         "rule": rule,
-        "message": message,
-        "details": details or {},
+        "message": cap(message),
+        "details": cap_details(details),
         "at": at.astimezone(UTC),
         "recorded_at": datetime.now(UTC),
         "prev_hash": chain.audit_head or GENESIS,

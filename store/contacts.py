@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from programs import text
 from programs.provinces import normalize_province
 from store.db import Database
 from store.models import Contact
@@ -40,6 +41,7 @@ class Contacts:
         self.db = db
 
     def add(self, role: str, scope: str, email: str, name: str, now: datetime) -> int:
+        scope, email, name = text.contact_fields(scope, email, name)
         scope, email = _check(role, scope, email)
         with self.db.transaction() as s:
             existing = s.scalar(

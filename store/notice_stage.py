@@ -16,6 +16,7 @@ from deadlines import (
     local_date,
     require_aware,
 )
+from programs import text
 from programs.editions import Edition, load_edition
 from states import notice as notice_rules
 from states import titles as title_rules
@@ -29,6 +30,7 @@ from states.event_rules import (
 )
 from states.lifecycle import State
 from states.rules import NoticeFacts, edition_clauses
+from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -183,6 +185,7 @@ class NoticeStage(ReviewBase):
         self, app_id: int, *, contact: str, reason: str, actor: Actor, now: datetime
     ) -> int:
         """Record an objection (异议); accepted only while the notice period runs."""
+        contact, reason = text.objector_contact(contact), text.reason_required(reason)
         trigger = "objection:file"
         notice_rules.Objection(  # the contact and the reason are required
             id="new", app_id=str(app_id), filed_at=now, objector_contact=contact, reason=reason
@@ -237,6 +240,7 @@ class NoticeStage(ReviewBase):
                 reason=row.reason,
                 details={"objection": row.id, "notice_id": notice.id},
             )
+            events.enqueue_objection(s, app, row, "filed", now)
             return row.id
 
     def resolve_objection(
@@ -249,6 +253,7 @@ class NoticeStage(ReviewBase):
         now: datetime,
     ) -> None:
         """The ministry's decision on an objection: upheld (成立) or dismissed (不成立), with reason."""
+        reason = text.reason_required(reason)
         trigger = "objection:resolve"
         with self.db.sessions() as s:
             found = s.get(Objection, objection_id)
@@ -293,6 +298,7 @@ class NoticeStage(ReviewBase):
                 reason=decided.resolution_reason,
                 details={"objection": row.id, "resolution": decided.resolution},
             )
+            events.enqueue_objection(s, app, row, "resolved", now)
 
     def objections(self, campaign_id: int) -> list[Objection]:
         with self.db.sessions() as s:

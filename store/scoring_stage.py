@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from deadlines import (
     require_aware,
 )
+from programs import text
 from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
@@ -351,6 +352,7 @@ class ScoringStage(ReviewBase):
         now: datetime,
     ) -> int:
         """Replace an assigned expert (the reason is recorded); the new one is conflict-checked."""
+        reason = text.reason(reason)
         expert = _expert(new_expert_id, org_uscc, province)
         trigger = "expert:replace"
         with self._tx(now) as tx:
@@ -407,7 +409,7 @@ class ScoringStage(ReviewBase):
     ) -> Decimal:
         """An assigned expert's scores, validated against the sheet (every problem at once)."""
         trigger = "score:submit"
-        expert_id = expert_id.strip()
+        expert_id = text.expert_id(expert_id)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id, lock=True)
@@ -754,10 +756,10 @@ def _cut(top_k: object, min_score: object, *, required: bool) -> tuple[int | Non
 
 
 def _expert(expert_id: str, org_uscc: str | None, province: str | None) -> scoring.ExpertFacts:
-    expert_id = (expert_id or "").strip()
+    expert_id = text.expert_id(expert_id or "", "EXPERT")
     if not expert_id:
         raise ValueError("EXPERT: 专家编号不能为空 (the expert id is required)")
-    uscc = org_uscc.strip().upper() if org_uscc and org_uscc.strip() else None
+    uscc = text.uscc(org_uscc)
     short = normalize_province(province) if province and province.strip() else None
     return scoring.ExpertFacts(id=expert_id, organisation_uscc=uscc, province=short)
 

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deadlines import Window, default_calendar, require_aware
+from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states.actors import Actor, Role
+from states.acts import act
 from states.campaign_rules import (
     CampaignFacts,
     OneApplicationPerOrganisation,
@@ -63,11 +65,9 @@ class Lifecycle:
         after: Callable[[Session, Campaign], None] | None = None,
     ) -> Campaign:
         require_aware(now, "--now")
-        if actor.role not in (Role.MINISTRY, Role.SYSTEM):
-            raise Refusal(
-                "EnforceActorRole",
-                f"无权操作: only the ministry opens a campaign, not {actor}",
-            )
+        refused = act("campaign.open").refusal(actor)  # the row of the table of every act
+        if refused is not None:
+            raise Refusal("EnforceActorRole", refused)
         edition = load_edition(edition_id)
         year = year or edition.year
         app_w = application_window or edition.application_window
@@ -150,7 +150,7 @@ class Lifecycle:
             ),
             (OnlyApplicantCreates,),
         )
-        name = name.strip()
+        name, email, group = text.applicant_name(name), text.email(email), text.group_name(group)
         if not name:
             raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
         short = normalize_province(province) if province else None
@@ -345,6 +345,7 @@ class Lifecycle:
     def trigger_many(self, requests: Sequence[Request], *, now: datetime) -> list[Result]:
         """Fire many triggers in one transaction (sweeps, demo, benchmarks)."""
         require_aware(now, "--now")
+        requests = text.clean_reasons(requests)
         try:
             with self.db.transaction() as s:
                 return self.engine().run(s, requests, now)

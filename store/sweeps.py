@@ -15,14 +15,23 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from deadlines import MissingCalendarYear, day_start, default_calendar, local_date, reminder_at
+from deadlines import MissingCalendarYear, day_start, local_date, reminder_at
 from programs.editions import Edition, load_edition
 from states.actors import SYSTEM
 from states.lifecycle import State
 from states.rules import Refusal
 from store.contacts import Contacts
-from store.events import CATEGORY_EN, applicant_contact, base_context, iso
-from store.models import Application, Campaign
+from store.events import (
+    CATEGORY_EN,
+    after_opening,
+    applicant_contact,
+    base_context,
+    iso,
+    merge_reminders,
+    overdue_digests,
+    working_days_late,
+)
+from store.models import Application, Campaign, OutboxMessage
 from store.outbox import insert_rows, outbox_row
 from store.service import Lifecycle
 from store.transitions import QUOTA_STATES, windows_of
@@ -135,7 +144,7 @@ class Sweeper:
                         campaign_id=campaign.id,
                     )
                 )
-            return insert_rows(s, rows)
+            return insert_rows(s, merge_reminders(rows))
 
     # -- provincial screening ------------------------------------------------------------------
     def quota_table(self, campaign: Campaign, edition: Edition) -> list[dict[str, Any]]:
@@ -356,7 +365,12 @@ class Sweeper:
 
         today = local_date(now)
         rows: list[dict[str, Any]] = []
+        overdue: list[tuple[Any, Edition, Any, int, int]] = []
         with self.db.sessions() as s:
+            told = select(OutboxMessage.idempotency_key, OutboxMessage.created_at).where(
+                OutboxMessage.message_type == "annual_report_open"
+            )  # when each enterprise was told its report is open
+            opened_told = {key: at for key, at in s.execute(told).tuples()}
             stmt = (
                 select(AnnualReport, Title, Application)
                 .join(Title, AnnualReport.title_id == Title.id)
@@ -383,8 +397,9 @@ class Sweeper:
                 )
                 if today <= rep.due_date:
                     n = latest_due(rep.due_date, edition.reminders.annual_report_days, "days", now)
-                    if n is None:
-                        continue
+                    told_at = opened_told.get(f"report_open:{rep.id}:{recipient}")
+                    if n is None or told_at is None or not after_opening(rep.due_date, n, told_at):
+                        continue  # the opening message (now or earlier) already names the deadline
                     key = f"reminder:report_due:{rep.id}:{n}:{recipient}"
                     rows.append(
                         outbox_row(
@@ -400,24 +415,25 @@ class Sweeper:
                 else:
                     week = (today - rep.due_date).days // edition.reminders.overdue_every_days
                     try:
-                        late = default_calendar().count_working_days(
-                            rep.due_date + timedelta(days=1), today
-                        )
+                        late = working_days_late(rep.due_date, now)
                     except MissingCalendarYear as exc:
                         report.problems.append(f"report {rep.id}: {exc}")
+                        continue
+                    if late == 0:  # 00:00 after the due day: the deadline itself, not yet late
                         continue
                     rows.append(
                         outbox_row(
                             key=f"reminder:report_overdue:{rep.id}:{week}:{recipient}",
                             message_type="annual_report_overdue",
                             recipient=recipient,
-                            context=ctx
-                            | {"working_days_late": max(late, 1), "due_at": iso(ends_at)},
+                            context=ctx | {"working_days_late": late, "due_at": iso(ends_at)},
                             now=now,
                             application_id=app.id,
                             campaign_id=app.campaign_id,
                         )
                     )
+                    overdue.append((app, edition, rep, late, week))
+        rows = merge_reminders(rows) + overdue_digests(Contacts(self.db), overdue, now)
         with self.db.transaction() as s:
             return insert_rows(s, rows)
 

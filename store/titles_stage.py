@@ -16,6 +16,7 @@ from deadlines import (
     local_date,
     require_aware,
 )
+from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
@@ -24,6 +25,7 @@ from states.campaign_rules import CampaignFacts, check_campaign
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
 from states.rules import RecertFacts, edition_clauses
+from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
@@ -215,7 +217,7 @@ class TitleStage(ReviewBase):
                 raise on.refuse(outcome.rule, outcome.message)
             assert title is not None and report is not None
             calendar = self.calendar
-            late = title_rules.lateness(report.due_date, now, calendar.count_working_days)
+            late = events.working_days_late(report.due_date, now, calendar.count_working_days)
             report.submitted_at = now
             report.submitted_by = str(actor)
             report.data = dict(data)
@@ -286,7 +288,7 @@ class TitleStage(ReviewBase):
                 working_days_late=(
                     report.working_days_late
                     if report.submitted_at is not None and report.working_days_late is not None
-                    else title_rules.lateness(report.due_date, now, count)
+                    else events.working_days_late(report.due_date, now, count)
                 ),
             )
             for report, title, app in rows
@@ -382,6 +384,7 @@ class TitleStage(ReviewBase):
         self, app_id: int, *, reason: str | None = None, actor: Actor, now: datetime
     ) -> Result:
         """Recertification passed: the title gets a new term from today."""
+        reason = text.reason(reason)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id)
@@ -412,6 +415,7 @@ class TitleStage(ReviewBase):
 
     def revoke(self, app_id: int, *, reason: str, actor: Actor, now: datetime) -> Result:
         """Revoke the title (撤销称号) with a reason; its annual reporting stops."""
+        reason = text.reason_required(reason)
         with self._tx(now) as tx:
             s = tx.session
             app = self._app(s, app_id)

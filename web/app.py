@@ -15,6 +15,7 @@ from store.accounts import AccountError
 from store.db import Database
 from store.transitions import Conflict, NotFound
 from web.acts import Forbidden, Services
+from web.bench_route import mount_if_enabled
 from web.deps import Context
 from web.errors import problem_of
 from web.queries import NotVisible, Queries
@@ -58,6 +59,7 @@ def create_app(settings: WebSettings | None = None, db: Database | None = None) 
     for module in (auth, enterprise, review, ministry, expert, auditor, public):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(api.router)
+    mount_if_enabled(app)  # the baseline route of bench/rush_bench.py (SHENBAO_WEB_BENCH=1)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]

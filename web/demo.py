@@ -28,6 +28,7 @@ from web import acts
 NOW = "2026-06-15T10:00:00+08:00"
 MINISTRY = Actor(Role.MINISTRY)
 PROVINCE = Actor(Role.PROVINCE, "广东/commerce")
+INDUSTRY = Actor(Role.PROVINCE, "广东/industry")  # 两融 is recommended by both departments
 SHEET = {
     "aggregation": "mean",
     "conflict_same_province": True,
@@ -94,7 +95,8 @@ def prepare(directory: Path) -> tuple[Database, Path, list[Login]]:
         handlers.submit(db, who, app_id, now=_at("2026-05-20T15:00:00"))
         apps.append(app_id)
     for app_id in apps[:2]:
-        handlers.review(db, PROVINCE, app_id, "recommend", now=_at("2026-06-08T10:00:00"))
+        for department in (PROVINCE, INDUSTRY):
+            handlers.review(db, department, app_id, "recommend", now=_at("2026-06-08T10:00:00"))
     handlers.define_sheet(db, MINISTRY, lr, SHEET, now=_at("2026-06-09T09:00:00"))
     handlers.open_scoring(db, MINISTRY, lr, now=_at("2026-06-09T09:30:00"))
     for app_id, points in zip(apps[:2], ("36", "33"), strict=True):
@@ -107,7 +109,8 @@ def prepare(directory: Path) -> tuple[Database, Path, list[Login]]:
     handlers.shortlist(db, MINISTRY, lr, now=_at("2026-06-11T09:00:00"))
     handlers.publish_notice(db, MINISTRY, lr, now=_at("2026-06-11T10:00:00"))
     # a third recommendation, in scoring with one expert of three
-    handlers.review(db, PROVINCE, apps[2], "recommend", now=_at("2026-06-12T10:00:00"))
+    for department in (PROVINCE, INDUSTRY):
+        handlers.review(db, department, apps[2], "recommend", now=_at("2026-06-12T10:00:00"))
     handlers.open_scoring(db, MINISTRY, lr, now=_at("2026-06-12T11:00:00"))
     handlers.assign_expert(db, MINISTRY, apps[2], "E01", now=_at("2026-06-12T11:30:00"),
                            province="上海")  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 from programs.editions import load_edition
 from programs.forms import FormIssue, FormSchema, form_schema, validate_form
 from programs.forms.resolve import forms_edition_id
+from programs.safeload import load_structured
 
 NUMERIC = {"int", "decimal", "percent", "year"}
 _PATH = re.compile(
@@ -136,7 +137,7 @@ def posted_form(schema: FormSchema, posted: Any) -> dict[str, Any]:
                     continue
                 if widget == "json":
                     try:
-                        row[f.id] = json.loads(raw)
+                        row[f.id] = load_structured(raw.encode(), field=key, fmt="json")
                     except ValueError:
                         row[f.id] = raw  # the validator names the field and its type
                 elif widget == "lines":

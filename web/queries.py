@@ -34,6 +34,8 @@ from store.review_models import (
 from store.transitions import QUOTA_STATES
 from web.principal import Principal
 
+NEVER_SUBMITTED = (State.DRAFT.value, State.LAPSED.value)
+
 
 class NotVisible(LookupError):
     """Unknown, or outside the principal's scope: both look the same from outside (404)."""
@@ -93,10 +95,16 @@ class Queries:
     def _scope_filter(who: Principal) -> Any:
         if who.role == "enterprise":
             return Application.uscc == who.scope
+        # a draft (and a draft locked unsubmitted) is the applicant's own until it is submitted
+        submitted = Application.status.not_in(NEVER_SUBMITTED)
         if who.role == "province":
-            return (Application.province == who.province) & Application.group_name.is_(None)
+            return (
+                (Application.province == who.province)
+                & Application.group_name.is_(None)
+                & submitted
+            )
         if who.role == "group":
-            return Application.group_name == who.scope
+            return (Application.group_name == who.scope) & submitted
         if who.role == "expert":
             sub = select(ExpertAssignment.application_id).where(
                 ExpertAssignment.expert_id == who.scope
@@ -320,6 +328,16 @@ class Queries:
         from store.service import Lifecycle
 
         return Review(Lifecycle(self.db)).rank(campaign_id)
+
+    def declarations(self, app_id: int) -> dict[str, bool]:
+        """Each expert's latest declaration on an application: True when a conflict was declared."""
+        with self.db.sessions() as s:
+            rows = s.scalars(
+                select(accounts.ConflictDeclaration)
+                .where(accounts.ConflictDeclaration.application_id == app_id)
+                .order_by(accounts.ConflictDeclaration.id)
+            )
+            return {r.expert_id: r.has_conflict for r in rows}
 
     # -- 公示 ------------------------------------------------------------------------------------
     def notices(self, campaign_id: int | None = None) -> list[tuple[Notice, list[NoticeEntry]]]:

@@ -3,21 +3,26 @@ choice lists) and read a filled one back into a typed form, refusing cells that 
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
+from exports.cells import safe_cell
 from programs.forms.issues import FormIssue, FormLoadError
 from programs.forms.schema import Field, FormSchema, Section, form_schema, functional_area_tree
 from programs.forms.validate import parse_with_schema, show
@@ -156,15 +161,23 @@ def _cell_value(value: Any, item: Field) -> Any:
 
 def _put(ws: Worksheet, row: int, column: int, value: Any, item: Field) -> Cell:
     cell = ws.cell(row=row, column=column)
-    cell.value = _cell_value(value, item)
-    if isinstance(cell.value, str) and cell.data_type == "f":
-        cell.data_type = "s"  # text that starts with "=" stays text
+    safe_cell(cell, _cell_value(value, item))  # text that starts with "=" stays text
     if item.type in _TEXTLIKE or item.type in ("choice", "multichoice", "attachment"):
         cell.number_format = "@"
     elif item.type == "date":
         cell.number_format = "yyyy-mm-dd"
     cell.alignment = Alignment(wrap_text=True, vertical="top")
     return cell
+
+
+def print_a4_landscape(ws: Worksheet) -> None:
+    """Print on A4 landscape, all columns on one page width (as many pages tall as needed)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
 
 
 class _Writer:
@@ -205,6 +218,8 @@ class _Writer:
         for sheet, kind, section, table in layout:
             meta.append(["sheet", sheet, kind, section.id, table.id if table else ""])
         meta.sheet_state = "hidden"
+        for ws in self.wb.worksheets:
+            print_a4_landscape(ws)
         return self.wb
 
     def all_fields(self) -> list[tuple[Section, Field]]:
@@ -363,6 +378,186 @@ class _Writer:
                 ws.append([group, area, item])
 
 
+# ---------------------------------------------------------------- intake caps
+#
+# A workbook is a zip of XML: a 1 MB file can expand to hundreds of megabytes and millions of
+# cells. Before openpyxl expands anything, the archive is inspected (member sizes as the zip
+# directory states them, each sheet's <dimension>, then its cells counted by streaming the XML)
+# against caps derived from the form's schema: the template's own sheets, plus every table
+# filled to its max_items.
+
+ROW_SLACK = 100  # rows beyond the schema's (notes under a table, blank lines)
+COLUMN_SLACK = 20
+CELL_SLACK = 5000
+BYTES_PER_CELL = 160  # a cell's XML with a long reference and style: generous
+XML_SLACK = 4 * 1024 * 1024  # shared strings, styles, workbook parts
+MAX_MEMBERS = 200
+_CHUNK = 1 << 20
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]+)(\d+)\"")
+_ROW_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=\"([A-Z]*)(\d*):?([A-Z]*)(\d*)\"")
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
+@dataclass(frozen=True)
+class IntakeCaps:
+    """What a filled workbook of one form may hold."""
+
+    rows: int
+    columns: int
+    cells: int
+    sheet_bytes: int
+    total_bytes: int
+
+
+@lru_cache(maxsize=64)
+def intake_caps(edition_id: str, kind: str) -> IntakeCaps:
+    """The caps for a filled template of `kind` in `edition_id`, measured on its own template."""
+    schema = form_schema(edition_id, kind)
+    buffer = io.BytesIO()
+    _Writer(schema).build({}).save(buffer)
+    rows = columns = cells = 0
+    with zipfile.ZipFile(buffer) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+        for info in archive.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                count, max_row, max_column = _scan_sheet(archive, info, None)
+                cells += count
+                rows, columns = max(rows, max_row), max(columns, max_column)
+    table_rows = 0
+    for _section, item in schema.iter_fields():
+        if item.type == "table":
+            allowed = item.max_items or MAX_TEMPLATE_ROWS
+            table_rows = max(table_rows, allowed)
+            cells += (allowed + ROW_SLACK) * max(len(item.columns), 1)
+    # never below the extent the writer gives any table sheet
+    rows = max(rows, TABLE_FIRST_ROW + max(table_rows, MAX_TEMPLATE_ROWS)) + ROW_SLACK
+    columns += COLUMN_SLACK
+    cells += CELL_SLACK
+    sheet_bytes = cells * BYTES_PER_CELL
+    return IntakeCaps(rows, columns, cells, sheet_bytes, total + sheet_bytes + XML_SLACK)
+
+
+class _TooMuch(Exception):
+    def __init__(self, what: str, zh: str) -> None:
+        self.what, self.zh = what, zh
+
+
+def _scan_sheet(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, caps: IntakeCaps | None
+) -> tuple[int, int, int]:
+    """(cells, last row, last column) of a worksheet part, streamed; stops at the first cap."""
+    cells = max_row = max_column = 0
+    tail = b""
+    first = True
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            data = tail + chunk
+            if _DOCTYPE.search(data):
+                raise _TooMuch(
+                    f"{info.filename} declares a DOCTYPE", f"{info.filename}含有DOCTYPE声明"
+                )
+            if first and caps is not None:
+                first = False
+                dimension = _DIMENSION.search(data[:8192])
+                if dimension is not None:
+                    letters = dimension.group(3) or dimension.group(1)
+                    digits = dimension.group(4) or dimension.group(2)
+                    _check_extent(
+                        int(digits) if digits else 0,
+                        column_index_from_string(letters.decode()) if letters else 0,
+                        caps,
+                        "<dimension>",
+                    )
+            # a tag cut by the chunk boundary is completed by the next chunk: count it there
+            cut = data.rfind(b"<") if len(chunk) == _CHUNK else len(data)
+            if cut < 0 or len(data) - cut > 4096:
+                cut = len(data)
+            body, tail = data[:cut], data[cut:]
+            cells += len(_CELL_TAG.findall(body))
+            for letters, digits in _CELL_REF.findall(body):
+                max_row = max(max_row, int(digits))
+                max_column = max(max_column, column_index_from_string(letters.decode()))
+            for digits in _ROW_REF.findall(body):
+                max_row = max(max_row, int(digits))
+            if caps is not None:
+                if cells > caps.cells:
+                    raise _TooMuch(f"more than {caps.cells} cells", f"单元格超过{caps.cells}个")
+                _check_extent(max_row, max_column, caps, "cells")
+    return cells, max_row, max_column
+
+
+def _no_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            if _DOCTYPE.search(tail + chunk):
+                raise _TooMuch(
+                    f"{info.filename} declares a DOCTYPE", f"{info.filename}含有DOCTYPE声明"
+                )
+            tail = chunk[-16:]
+
+
+def _check_extent(rows: int, columns: int, caps: IntakeCaps, where: str) -> None:
+    if rows > caps.rows:
+        raise _TooMuch(
+            f"{where} reach row {rows}; at most {caps.rows} rows",
+            f"表格行数达到{rows}行，上限{caps.rows}行",
+        )
+    if columns > caps.columns:
+        raise _TooMuch(
+            f"{where} reach column {columns}; at most {caps.columns} columns",
+            f"表格列数达到{columns}列，上限{caps.columns}列",
+        )
+
+
+def check_archive(source: Path | str | IO[bytes], caps: IntakeCaps) -> None:
+    """Refuse (_TooMuch) a workbook beyond `caps`, or holding external links, unexpanded."""
+    with zipfile.ZipFile(source) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise _TooMuch(
+                f"{len(members)} parts in the archive; at most {MAX_MEMBERS}",
+                f"压缩包含{len(members)}个部件，上限{MAX_MEMBERS}个",
+            )
+        total = sum(info.file_size for info in members)
+        if total > caps.total_bytes:
+            raise _TooMuch(
+                f"expands to {total} bytes; at most {caps.total_bytes}",
+                f"解压后{total}字节，上限{caps.total_bytes}字节",
+            )
+        sheets = [
+            info
+            for info in members
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        ]
+        sheet_bytes = sum(info.file_size for info in sheets)
+        if sheet_bytes > caps.sheet_bytes:
+            raise _TooMuch(
+                f"sheets expand to {sheet_bytes} bytes; at most {caps.sheet_bytes}",
+                f"工作表解压后{sheet_bytes}字节，上限{caps.sheet_bytes}字节",
+            )
+        for info in members:
+            if info.filename.startswith("xl/externalLinks/"):
+                raise _External(info.filename)
+            if info.filename.endswith((".xml", ".rels")) and info not in sheets:
+                _no_doctype(archive, info)
+        cells = 0
+        for info in sheets:
+            count, _rows, _columns = _scan_sheet(archive, info, caps)
+            cells += count
+            if cells > caps.cells:
+                raise _TooMuch(f"more than {caps.cells} cells", f"单元格超过{caps.cells}个")
+
+
+class _External(Exception):
+    pass
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -421,6 +616,31 @@ class _Reader:
                 f"文件过大（{size}字节），上限{MAX_XLSX_BYTES}字节",
                 f"file too large ({size} bytes; limit {MAX_XLSX_BYTES})",
             )
+        try:
+            check_archive(source, intake_caps(self.schema.edition_id, self.schema.kind))
+        except _TooMuch as exc:
+            raise self.fail(
+                "file",
+                "xlsx_limit",
+                f"Excel文件超出本表的上限（{exc.zh}），请使用本系统生成的模板填写",
+                f"workbook beyond what this form can hold ({exc.what})",
+            ) from None
+        except _External as exc:
+            raise self.fail(
+                "file",
+                "external_link",
+                f"Excel文件含有外部链接（{show(str(exc), 60)}），不予接受",
+                f"workbook holds an external link ({show(str(exc), 60)})",
+            ) from None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise self.fail(
+                "file",
+                "xlsx_unreadable",
+                f"无法读取Excel文件（{type(exc).__name__}），请使用本系统生成的.xlsx模板填写",
+                f"not a readable .xlsx workbook ({type(exc).__name__}: {show(str(exc), 80)})",
+            ) from None
+        if not isinstance(source, str | Path):
+            source.seek(0)
         try:
             return load_workbook(source, data_only=False)
         except Exception as exc:  # zip, xml and openpyxl errors alike: not a readable workbook

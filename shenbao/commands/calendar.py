@@ -9,18 +9,16 @@ import typer
 
 from deadlines import calendar as cal
 from deadlines.timeutil import parse_date
+from shenbao import args
 from shenbao.commands.common import NOW, acting, as_option, db, now_at
-from shenbao.errors import fail, refusals
+from shenbao.errors import refusals
 
 app = typer.Typer(help="The official working-day calendar (State Council holiday notices).")
 _WEEKDAYS_ZH = "一二三四五六日"
 
 
 def _int(text: str, field: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        fail(f"{field}: '{text}' is not an integer")
+    return args.cli(args.integer, field)(text)
 
 
 @app.command("is-working-day")

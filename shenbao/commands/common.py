@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from shenbao import args
 from shenbao.errors import fail, refusals
 from states.acts import act, missing_actor
 
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
     from store.transitions import Result
 
 NOW = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the clock)")
-YEAR = typer.Option(None, "--year", help="campaign year (default: the latest)")
+YEAR = typer.Option(
+    None, "--year", help="campaign year (default: the latest)", parser=args.cli(args.year, "--year")
+)
+FORCE = typer.Option(False, "--force", help="replace an existing file")
 JSON = typer.Option(False, "--json", help="print JSON")
 
 
@@ -52,13 +56,7 @@ def now_at(text: str | None) -> datetime:
 
 
 def app_id(text: str, field: str = "APP") -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        fail(f"{field}: '{text}' is not an application id")
-    if value <= 0:
-        fail(f"{field}: '{text}' is not an application id (ids are positive)")
-    return value
+    return args.cli(args.record_id, field)(text)
 
 
 def print_results(results: list[Result]) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from shenbao.commands.common import NOW, acting, as_option, authorized, db, now_at, read_db
-from shenbao.errors import fail, refusals
+from shenbao.commands.common import FORCE, NOW, acting, as_option, authorized, db, now_at, read_db
+from shenbao.commands.common import app_id as _app_id
+from shenbao.errors import refusals
 
 app = typer.Typer(help="Application forms: Excel templates and the Word 申报表.")
 
@@ -18,8 +19,10 @@ def template(
     edition: str = typer.Argument(..., help="edition id"),
     kind: str = typer.Argument(..., help="category or applicant kind, e.g. manufacturing"),
     xlsx: Path = typer.Option(..., "--xlsx", help="where to write the .xlsx template"),
+    force: bool = FORCE,
 ) -> None:
     """Write the form template: one sheet per section, labels in Chinese."""
+    from exports.files import write_output
     from programs.editions import load_edition
     from programs.forms import write_template_xlsx
     from programs.forms.resolve import forms_edition_id
@@ -27,15 +30,17 @@ def template(
     with refusals():
         ed = load_edition(edition)
         ed.category(kind)
-        write_template_xlsx(forms_edition_id(ed), kind, xlsx)
+        write_output(
+            xlsx,
+            lambda p: write_template_xlsx(forms_edition_id(ed), kind, p),
+            field="--xlsx",
+            force=force,
+        )
     print(f"template written to {xlsx}")
 
 
 def _load(application: str) -> tuple[str, str, dict, str]:
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
+    app_id = _app_id(application)
     from programs.editions import load_edition
     from programs.forms.resolve import forms_edition_id
     from store.service import Lifecycle
@@ -50,13 +55,22 @@ def _load(application: str) -> tuple[str, str, dict, str]:
 def export(
     application: str = typer.Argument(..., metavar="APP"),
     docx: Path = typer.Option(..., "--docx", help="where to write the filled 申报表 / 建设方案"),
+    force: bool = FORCE,
 ) -> None:
     """Write the filled form as a Word document, opinion blocks left blank for seals."""
+    from exports.files import check_output, write_output
     from programs.forms import export_docx
 
+    with refusals():
+        check_output(docx, field="--docx", force=force)  # before anything is read
     edition, kind, form, name = _load(application)
     with refusals():
-        export_docx(edition, kind, form, docx, applicant_name=name)
+        write_output(
+            docx,
+            lambda p: export_docx(edition, kind, form, p, applicant_name=name),
+            field="--docx",
+            force=force,
+        )
     print(f"written {docx}")
 
 
@@ -110,10 +124,7 @@ def save(
 ) -> None:
     """Save a new version of a draft's form (a consortium is what the form lists)."""
     who = acting("form.save", actor)
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
+    app_id = _app_id(application)
     authorized("form.save", who, now, app_id)
     from services import handlers, queries
     from shenbao.commands.lifecycle import load_form_file

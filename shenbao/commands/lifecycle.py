@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from shenbao import args
 from shenbao.commands.common import (
     NOW,
     acting,
@@ -26,7 +27,7 @@ campaign_app = typer.Typer(help="Campaigns: one edition run for one program year
 @campaign_app.command("open")
 def campaign_open(
     edition: str = typer.Argument(..., help="edition id, e.g. szzx-2026-2"),
-    year: int | None = typer.Option(None, "--year"),
+    year: int | None = typer.Option(None, "--year", parser=args.cli(args.year, "--year")),
     window: str | None = typer.Option(
         None, "--window", help="application window 2026-05-27..2026-06-20 (default: the edition's)"
     ),
@@ -36,7 +37,6 @@ def campaign_open(
 ) -> None:
     """Open a campaign of EDITION and print its id."""
     who = acting("campaign.open", actor)
-    from deadlines import Window
     from services import handlers
 
     with refusals():
@@ -45,9 +45,9 @@ def campaign_open(
             who,
             edition,
             now=now_at(now),
-            year=year,
-            application_window=Window.parse(window, "--window") if window else None,
-            screening_window=Window.parse(screening, "--screening") if screening else None,
+            year=args.campaign_year(edition, year),
+            application_window=args.window(window, edition, year, "--window"),
+            screening_window=args.window(screening, edition, year, "--screening"),
         )
     print(campaign.id)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from shenbao import args
 from shenbao.commands.common import NOW, acting, as_option, db, now_at, read_db
 from shenbao.errors import fail, refusals
 
@@ -27,49 +28,15 @@ def preview(
     """Render the message TYPE about APP to the terminal."""
     from deadlines import now_shanghai
     from notifications import MESSAGE_TYPES, render
-    from store.audit import history
-    from store.events import APPLICANT_MESSAGES, transition_context
     from store.service import Lifecycle
-    from store.transitions import windows_of
 
     if message_type not in MESSAGE_TYPES:
         fail(f"TYPE: '{message_type}' is not one of {', '.join(MESSAGE_TYPES)}")
-    try:
-        app_id = int(application)
-    except ValueError:
-        fail(f"APP: '{application}' is not an application id")
+    app_id = args.cli(args.record_id, "APP")(application)
     with refusals():
-        from notifications.render import example_context
-        from programs.editions import load_edition
+        from store.events import preview_context
 
-        database = read_db()
-        row = Lifecycle(database).get(app_id)
-        edition = load_edition(row.campaign.edition_id)
-        app_window, _ = windows_of(row.campaign)
-        now = now_shanghai()
-        # the example fills what only a real event would give; the application's own facts
-        # (and its latest matching audit record, when there is one) replace them
-        context = {
-            k: v
-            for k, v in example_context(message_type).items()
-            if k not in ("contact_name", "program_name_en")
-        }
-        trigger = next((t for t, m in APPLICANT_MESSAGES.items() if m == message_type), "submit")
-        audit_row: dict[str, object] = {"trigger": trigger, "seq": row.audit_count, "details": {}}
-        with database.sessions() as s:
-            for rec in reversed(history(s, app_id)):
-                if rec.trigger == trigger and rec.accepted:
-                    audit_row = {
-                        "trigger": rec.trigger,
-                        "seq": rec.seq,
-                        "reason": rec.reason,
-                        "actor_role": rec.actor_role,
-                        "actor_scope": rec.actor_scope,
-                        "details": rec.details,
-                    }
-                    now = rec.at
-                    break
-        context |= transition_context(message_type, row, edition, audit_row, now, app_window)
+        context = preview_context(Lifecycle(read_db()), app_id, message_type, now_shanghai())
         rendered = render(message_type, context, lang=lang)
     print(f"Subject: {rendered.subject}\n")
     print(rendered.text)
@@ -80,7 +47,7 @@ def preview(
 @notify_app.command("send")
 def send(
     now: str | None = NOW,
-    batch: int = typer.Option(200, "--batch"),
+    batch: int = typer.Option(200, "--batch", parser=args.cli(args.count, "--batch")),
     actor: str | None = as_option("notify.send"),
 ) -> None:
     """Drain the outbox once: send what is due, retry later what failed temporarily."""
@@ -92,6 +59,7 @@ def send(
     from deadlines import now_shanghai
     from notifications import drain, open_sender, settings_from_env
     from services import handlers
+    from shenbao.outbox_report import after_drain
     from store.outbox import StoreOutbox, counts
 
     with refusals():
@@ -127,9 +95,14 @@ def send(
     with refusals():
         done = handlers.notify_send(database, who, now=at, send=deliver)
     print(f"sent {done['sent']}, retry later {done['retry_later']}, failed {done['failed']}")
+    lines, code = after_drain(database, permanent_this_run=done["failed"], now=at)
+    for line in lines:
+        print(line)
     if done["interrupted"]:
         print(f"mail server unreachable, stopped: {done['interrupted']}")
         raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
 
 
 @notify_app.command("status")
@@ -218,7 +191,7 @@ def contacts_list(
 
 @contacts_app.command("remove")
 def contacts_remove(
-    contact_id: int = typer.Argument(..., metavar="ID"),
+    contact_id: int = typer.Argument(..., metavar="ID", parser=args.cli(args.record_id, "ID")),
     actor: str | None = as_option("contacts.remove"),
     now: str | None = NOW,
 ) -> None:

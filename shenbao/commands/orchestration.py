@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from shenbao import args
 from shenbao.commands.lifecycle import campaign_app
 from shenbao.errors import refusals
 
@@ -28,7 +29,12 @@ def serve() -> None:
 @campaign_app.command("launch")
 def launch(
     edition: str = typer.Argument(..., help="edition id"),
-    year: int | None = typer.Option(None, "--year", help="program year (default: the edition's)"),
+    year: int | None = typer.Option(
+        None,
+        "--year",
+        help="program year (default: the edition's)",
+        parser=args.cli(args.year, "--year"),
+    ),
     inline: bool = typer.Option(
         False, "--inline", help="run the campaign flow here and now instead of via its deployment"
     ),
@@ -50,8 +56,11 @@ def launch(
     from prefect.deployments import run_deployment
 
     from flows.campaign import campaign
+    from flows.deployments import tags_of
 
-    deployment = campaign.to_deployment(name=f"campaign-{ed.id}", parameters=params)
+    deployment = campaign.to_deployment(
+        name=f"campaign-{ed.id}", parameters=params, tags=tags_of(ed, year)
+    )
     deployment_id = deployment.apply()
     run = run_deployment(deployment_id, parameters=params, timeout=0, as_subflow=False)
     print(f"deployment campaign/campaign-{ed.id} ({deployment_id})")
@@ -69,16 +78,6 @@ def demo(
     applicants: int = typer.Option(200, "--applicants", min=20, max=5000),
 ) -> None:
     """Run a whole campaign with a simulated clock on the embedded defaults."""
-    import os
+    from shenbao.demo import main
 
-    from rich.console import Console
-
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from shenbao.demo import Demo, summary
-
-    console = Console()
-    with refusals():
-        run = Demo(edition, directory.resolve(), console)
-    run.run(applicants)
-    summary(console, run)
+    raise typer.Exit(main(edition, directory, applicants))

@@ -8,7 +8,9 @@ from typing import Any
 
 import typer
 
+from shenbao import args
 from shenbao.commands.common import (
+    FORCE,
     JSON,
     NOW,
     YEAR,
@@ -22,6 +24,11 @@ from shenbao.commands.common import (
 )
 from shenbao.commands.common import app_id as _app_id
 from shenbao.errors import refusals
+
+REPORT_YEAR = typer.Argument(
+    ..., help="the year reported on", parser=args.cli(args.year, "REPORT_YEAR")
+)
+MAX_FILE_BYTES = 256 * 1024  # a scoring sheet, a set of scores or a report: a few kilobytes
 
 scoring_app = typer.Typer(help="Expert scoring: sheet, experts, scores, ranking, shortlist.")
 notice_app = typer.Typer(help="公示: publish the shortlist, objections, close, export.")
@@ -49,28 +56,10 @@ def _handlers() -> Any:
 
 
 def _load_mapping(path: Path, field: str) -> dict[str, Any]:
-    """A mapping from a .json or .yaml/.yml file (UTF-8)."""
-    if not path.is_file():
-        raise ValueError(f"{field}: {path} does not exist")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{field}: {path.name} is not UTF-8 (byte {exc.start})") from None
-    suffix = path.suffix.lower()
-    import yaml
+    """A mapping from a .json or .yaml/.yml file, through the one loader (programs.safeload)."""
+    from programs.safeload import load_mapping
 
-    try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ValueError(f"{field}: {path.name} must be .json, .yaml or .yml")
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{field}: {path.name} cannot be read: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{field}: {path.name} must hold a mapping")
-    return data
+    return load_mapping(path, field=field, max_bytes=MAX_FILE_BYTES)
 
 
 _print_results = print_results
@@ -95,7 +84,7 @@ def scoring_sheet(
     who = acting("scoring.sheet", actor)
     authorized("scoring.sheet", who, now)
     with refusals():
-        data = _load_mapping(file, "FILE")
+        data = args.scoring_sheet(_load_mapping(file, "FILE"))
         sheet = _handlers().define_sheet(db(), who, edition, data, now=now_at(now), year=year)
     avoid = "on" if sheet.conflict_same_province else "off"
     print(
@@ -183,7 +172,7 @@ def scoring_score(
         if not expert_id:
             raise ValueError("--expert: name the expert (or act --as expert:ID)")
         total = _handlers().submit_score(
-            db(), who, target, scores, now=now_at(now), expert_id=expert_id
+            db(), who, target, args.scores(scores), now=now_at(now), expert_id=expert_id
         )
     print(f"{app}: expert {expert_id} total {total}")
 
@@ -215,8 +204,15 @@ def scoring_rank(
 @scoring_app.command("shortlist")
 def scoring_shortlist(
     edition: str = typer.Argument(..., help="edition id"),
-    top_k: int | None = typer.Option(None, "--top-k", help="places per category"),
-    min_score: str | None = typer.Option(None, "--min-score", help="minimum score (不低于)"),
+    top_k: int | None = typer.Option(
+        None, "--top-k", help="places per category", parser=args.cli(args.count, "--top-k")
+    ),
+    min_score: str | None = typer.Option(
+        None,
+        "--min-score",
+        help="minimum score (不低于)",
+        parser=args.cli(args.points, "--min-score"),
+    ),
     year: int | None = YEAR,
     actor: str | None = as_option("scoring.shortlist"),
     now: str | None = NOW,
@@ -372,11 +368,14 @@ def notice_export(
     xlsx: Path | None = typer.Option(None, "--xlsx", help="write the list as .xlsx"),
     html: Path | None = typer.Option(None, "--html", help="write the list as a plain HTML page"),
     year: int | None = YEAR,
+    force: bool = FORCE,
 ) -> None:
     """Export the latest notice list (name, province, category)."""
     with refusals():
         review = _review()
-        written = review.export_notice(review.campaign_id(edition, year), xlsx=xlsx, html_path=html)
+        written = review.export_notice(
+            review.campaign_id(edition, year), xlsx=xlsx, html_path=html, force=force
+        )
     for path in written:
         print(path)
 
@@ -387,7 +386,7 @@ def notice_export(
 @reports_app.command("open")
 def reports_open(
     edition: str = typer.Argument(..., help="edition id"),
-    report_year: int = typer.Argument(..., help="the year reported on"),
+    report_year: int = REPORT_YEAR,
     actor: str | None = as_option("reports.open"),
     now: str | None = NOW,
     as_json: bool = JSON,
@@ -417,7 +416,7 @@ def reports_open(
 @reports_app.command("submit")
 def reports_submit(
     app: str = typer.Argument(...),
-    report_year: int = typer.Argument(..., help="the year reported on"),
+    report_year: int = REPORT_YEAR,
     file: Path = typer.Option(..., "--file", help="the report as .json or .yaml"),
     actor: str | None = as_option("reports.submit"),
     now: str | None = NOW,

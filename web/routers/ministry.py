@@ -9,6 +9,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from programs.editions import known_edition_ids, load_edition
+from programs.safeload import load_mapping
+from shenbao.args import scoring_sheet
 from states.lifecycle import State
 from web import acts
 from web.deps import Context, Id, checked_form, ctx, role
@@ -64,6 +66,7 @@ def campaign(
     apps = [a for a in c.queries.applications(who) if a.campaign_id == cid]
     scoring = [a for a in apps if a.status == State.EXPERT_SCORING.value]
     experts = {a.id: c.queries.assignments(a.id) for a in scoring}
+    declared = {a.id: c.queries.declarations(a.id) for a in scoring}
     sheet = c.queries.sheet(cid)
     ranking = None
     if sheet is not None:
@@ -79,6 +82,7 @@ def campaign(
         apps=apps,
         scoring=scoring,
         experts=experts,
+        declared=declared,
         sheet=sheet,
         default_sheet=json.dumps(DEFAULT_SHEET, ensure_ascii=False, indent=1),
         ranking=ranking,
@@ -97,7 +101,9 @@ def campaign(
 def sheet(cid: Id, form: FormData = Depends(checked_form), who: Principal = Depends(Ministry),
           c: Context = Depends(ctx)) -> Response:  # fmt: skip
     try:
-        data = json.loads(str(form.get("sheet") or ""))
+        data = scoring_sheet(
+            load_mapping(str(form.get("sheet") or "").encode(), field="sheet", fmt="json")
+        )
     except ValueError as exc:
         raise ValueError(f"sheet: 不是有效的JSON (not valid JSON: {exc})") from None
     acts.define_sheet(c.services, who, cid, data, now=c.now())

@@ -222,3 +222,40 @@ def test_english_switch_downloads_and_messages(world: World) -> None:
     assert "submitted" in messages and "e21@applicant.example.cn" in messages
     # the applicant sees its own state name, the province the staff name
     assert "已提交，等待推荐" in c.get("/enterprise").text
+
+
+def test_an_expert_declaring_a_conflict_never_sees_the_form(world: World) -> None:
+    world.open_campaign()
+    app_id = _recommended(world, 31, "辛中心", "广东")
+    world.at("2026-06-22T10:00:00+08:00")
+    from web import acts
+
+    acts.review(world.svc, world.principal("province", "广东"), app_id, "recommend", reason=None,
+                now=world.now())  # fmt: skip
+    world.at("2026-07-15T09:00:00+08:00")
+    ministry = world.principal("ministry", None)
+    acts.define_sheet(world.svc, ministry, 1, {"aggregation": "mean", "criteria": [
+        {"id": "all", "label_zh": "综合", "max_points": 100, "weight": 1}]}, now=world.now())  # fmt: skip
+    acts.open_scoring(world.svc, ministry, 1, now=world.now())
+    acts.assign_expert(world.svc, ministry, app_id, expert_id="E07", org_uscc=None,
+                       province="北京", now=world.now())  # fmt: skip
+    world.account("expert", "E07", "e07@experts.example.cn")
+    e = world.login("e07@experts.example.cn")
+    r = _post(e, f"/expert/applications/{app_id}/declare", {"conflict": "yes", "note": "曾任顾问"},
+              follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    page = e.get(f"/expert/applications/{app_id}").text
+    assert "已声明存在利益冲突" in page and "牵头单位名称" not in page
+    r = _post(e, f"/expert/applications/{app_id}/score", {"score.all": "90"})
+    assert r.status_code == 403 and "DeclareBeforeScoring" in r.text
+    world.account("ministry", None, "m@ministry.example.cn")
+    assert (
+        f'id="conflict-{app_id}-E07"'
+        in world.login("m@ministry.example.cn").get("/ministry/campaigns/1").text
+    )
+    with world.db.sessions() as s:
+        from store.models import AuditRecord
+
+        rec = s.scalars(select(AuditRecord).where(AuditRecord.application_id == app_id,
+                                                  AuditRecord.trigger == "expert:declare")).one()  # fmt: skip
+    assert rec.accepted and rec.actor_scope == "E07" and rec.reason == "曾任顾问"

@@ -21,6 +21,7 @@ class Cast:
     b: int  # enterprise 2's application (江苏)
     cid: int
     clients: dict[str, TestClient]
+    draft: int  # enterprise 3's unsubmitted draft (广东)
 
 
 EMAILS = {
@@ -40,6 +41,8 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
     cid = world.open_campaign()
     a = world.application(1, "甲中心", "广东")
     b = world.application(2, "乙中心", "江苏")
+    acts.submit(world.svc, world.principal("enterprise", uscc(1)), a, now=world.now())
+    draft = world.application(3, "丙草稿中心", "广东")
     world.account("enterprise", uscc(1), EMAILS["enterprise"])
     world.account("enterprise", uscc(2), EMAILS["enterprise2"])
     world.account("province", "广东/industry", EMAILS["province"])
@@ -48,7 +51,7 @@ def cast(tmp_path_factory: pytest.TempPathFactory) -> Cast:
     world.account("expert", "E01", EMAILS["expert"])
     world.account("auditor", None, EMAILS["auditor"])
     clients = {k: world.login(v) for k, v in EMAILS.items()}
-    return Cast(world, a, b, cid, clients)
+    return Cast(world, a, b, cid, clients, draft)
 
 
 ROLES_ALL = ("enterprise", "province", "ministry", "expert", "auditor")
@@ -68,6 +71,8 @@ ROUTES: list[tuple[str, str, tuple[str, ...]]] = [
     ("POST", "/enterprise/applications/{a}/upload", ("enterprise",)),
     ("POST", "/enterprise/applications/{a}/submit", ("enterprise",)),
     ("POST", "/enterprise/applications/{a}/withdraw", ("enterprise",)),
+    ("POST", "/enterprise/reports/{a}/2027", ("enterprise",)),
+    ("GET", "/enterprise/messages/1.ics", ("enterprise",)),
     ("GET", "/review", ("province",)),
     ("GET", "/review/applications/{a}", ("province",)),
     ("POST", "/review/applications/{a}/decide", ("province",)),
@@ -95,6 +100,13 @@ ROUTES: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", "/api/v1/me", ("enterprise", "province", "ministry", "expert", "auditor")),
     ("GET", "/api/v1/applications", ("enterprise", "province", "ministry", "expert", "auditor")),
     ("GET", "/api/v1/applications/{a}", ROLES_ALL),
+    ("GET", "/api/v1/applications/{a}/history", ROLES_ALL),
+    ("POST", "/api/v1/applications", ("enterprise",)),
+    ("PUT", "/api/v1/applications/{a}/form", ROLES_ALL),
+    ("POST", "/api/v1/applications/{a}/submit", ROLES_ALL),
+    ("POST", "/api/v1/applications/{a}/withdraw", ROLES_ALL),
+    ("POST", "/api/v1/applications/{a}/review", ROLES_ALL),
+    ("POST", "/api/v1/applications/{a}/scores", ("expert",)),
 ]
 ROLES = ROLES_ALL
 
@@ -103,6 +115,8 @@ def _call(c: TestClient, method: str, path: str, cast: Cast, csrf: str | None): 
     url = path.format(a=cast.a, cid=cast.cid)
     if method == "GET":
         return c.get(url, follow_redirects=False)
+    if method == "PUT":
+        return c.put(url, json={"form": {}}, follow_redirects=False)
     return c.post(url, data={"csrf_token": csrf or ""}, follow_redirects=False)
 
 
@@ -139,8 +153,8 @@ def test_every_page_opens_for_its_own_role(cast: Cast) -> None:
             continue
         for who in allowed:
             r = _call(cast.clients[who], method, path, cast, None)
-            if who == "expert" and "{a}" in path:
-                assert r.status_code == 404  # not assigned to E01: not even its existence
+            if (who == "expert" and "{a}" in path) or "/messages/" in path:
+                assert r.status_code == 404  # not assigned to E01 / no such message of its own
                 continue
             assert r.status_code == 200, (who, path, r.status_code, r.text[-500:])
 
@@ -316,3 +330,18 @@ def test_public_objections_are_rate_limited_and_refusals_audited(tmp_path) -> No
         rules = {r.rule for r in refused}
     assert rules == {"ObjectionOnlyOnNoticeList"}
     world.db.dispose()
+
+
+def test_a_draft_is_the_applicants_own_until_submitted(cast: Cast) -> None:
+    p = cast.clients["province"]
+    queue = p.get("/review").text
+    assert "甲中心" in queue and "丙草稿中心" not in queue
+    for url in (f"/review/applications/{cast.draft}", f"/api/v1/applications/{cast.draft}",
+                f"/api/v1/applications/{cast.draft}/history"):  # fmt: skip
+        assert p.get(url).status_code == 404, url
+    assert cast.draft not in [x["id"] for x in p.get("/api/v1/applications").json()]
+    r = p.post(f"/review/applications/{cast.draft}/decide",
+               data={"csrf_token": _csrf(p), "decision": "reject", "reason": "x"})  # fmt: skip
+    assert r.status_code == 404
+    # the ministry and the auditor see it, the province does once it is submitted
+    assert cast.clients["auditor"].get(f"/auditor/applications/{cast.draft}").status_code == 200

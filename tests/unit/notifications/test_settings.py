@@ -14,7 +14,7 @@ PASSWORD = "s3cr3t-口令"
 def test_default_is_a_file_folder() -> None:
     for settings in (parse_mail_url("", {}), settings_from_env({})):
         assert settings.scheme == "file" and settings.directory == Path("./outbox")
-        assert settings.sender == "申报系统 <shenbao@localhost>"
+        assert settings.sender == "申报系统 <noreply@shenbao.local>"
 
 
 def test_absolute_file_url() -> None:

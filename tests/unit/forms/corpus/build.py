@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -92,6 +93,28 @@ def template_of(edition: str, kind: str) -> bytes:
     buffer = io.BytesIO()
     write_form_xlsx(edition, kind, buffer, example_form(edition, kind))
     return buffer.getvalue()
+
+
+def with_member(data: bytes, name: str, content: bytes) -> bytes:
+    """A workbook's bytes with one more (or one replaced) archive member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename != name:
+                dst.writestr(info, src.read(info.filename), zipfile.ZIP_DEFLATED)
+        dst.writestr(name, content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def with_dimension(data: bytes, sheet_part: str, ref: str) -> bytes:
+    """A workbook whose sheet part states another <dimension> (nothing else changed)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        xml = src.read(sheet_part)
+    start = xml.index(b"<dimension ")
+    end = xml.index(b"/>", start) + 2
+    return with_member(
+        data, sheet_part, xml[:start] + f'<dimension ref="{ref}"/>'.encode() + xml[end:]
+    )
 
 
 def center_with(**changes: Any) -> dict[str, Any]:
@@ -776,6 +799,50 @@ CASES: list[tuple[str, str, str, str, Maker, list[tuple[str, str]]]] = [
         "成立时间早于1900年",
         lambda: as_json(center_with(basic={"founded": "1850-01-01"})),
         [("basic.founded", "out_of_range")],
+    ),
+    (
+        "78_nested_too_deep.json",
+        C,
+        "park",
+        "数组嵌套十万层（解析器递归溢出）",
+        lambda: b"[" * 100_000,
+        [("file", "too_deep")],
+    ),
+    (
+        "79_yaml_tag.yaml",
+        C,
+        "park",
+        "YAML使用python标签",
+        lambda: b"basic: !!python/object/apply:os.system [echo hi]\n",
+        [("file", "yaml_tag")],
+    ),
+    (
+        "80_yaml_merge.yaml",
+        C,
+        "park",
+        "YAML合并键",
+        lambda: b"basic:\n  <<: {park_name: A}\n",
+        [("file", "yaml_merge")],
+    ),
+    (
+        "81_dimension_whole_sheet.xlsx",
+        A,
+        "ito",
+        "工作表声明的范围为整张表（1048576行×16384列）",
+        lambda: with_dimension(template_of(A, "ito"), "xl/worksheets/sheet2.xml", "A1:XFD1048576"),
+        [("file", "xlsx_limit")],
+    ),
+    (
+        "82_external_link.xlsx",
+        A,
+        "ito",
+        "含有外部工作簿链接",
+        lambda: with_member(
+            template_of(A, "ito"),
+            "xl/externalLinks/externalLink1.xml",
+            b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>',
+        ),
+        [("file", "external_link")],
     ),
 ]
 

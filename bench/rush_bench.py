@@ -1,0 +1,575 @@
+"""The last seconds of an application window over HTTP, against a baseline route of the same server.
+
+Run: python bench/rush_bench.py [--n 50,200,1000] [--db sqlite,postgresql] [--close-after 25]
+     quick: python bench/rush_bench.py --n 50 --db sqlite
+
+Per database and per N (concurrent enterprise sessions):
+
+1. a fresh database; through the command handlers and the account acts: a campaign of
+   szzx-2026-2 whose application window ends 2026-06-20 (last second 23:59:59 Asia/Shanghai),
+   N enterprise accounts with an open session each, one province account (湖北/industry) with
+   a queue of `--queue` (500) submitted applications;
+2. `shenbao web` (uvicorn; workers: the machine's cores on PostgreSQL, 1 on SQLite, which refuses
+   more) with a simulated clock (SHENBAO_WEB_CLOCK_FILE, SHENBAO_WEB_ALLOW_SIMULATED_CLOCK=1) and
+   the baseline route (SHENBAO_WEB_BENCH=1: web/bench_route.py, one authenticated INSERT);
+3. baseline: the N sessions post to the baseline route in a closed loop (a load generator in a
+   separate process: asyncio + httpx, one client per session, its cookie and X-CSRF-Token);
+4. drafts for each session (sized from the baseline's throughput, so they outlast the close),
+   created through the handlers with complete forms;
+5. the rush: the clock file is rewritten every 5 ms so that simulated time runs with real time and
+   the window closes `--close-after` seconds into the run; the sessions submit their drafts in a
+   closed loop through POST /api/v1/applications/{id}/submit until 3 s after the close;
+6. page loads (10 concurrent sessions): an enterprise's application page and the province's
+   queue page;
+7. the server stopped, the database read: the audit records of the submissions, their instants
+   against the closing instant, the applications' states, against what the clients saw.
+
+Printed: accepted, refused, lost (requests with no audited outcome, or whose outcome disagrees with
+the client's answer; must be 0), accepted at or after the close and refused before it (by the
+audit records' instants, and by the clients' own send/receive instants; must be 0), throughput
+(accepted per second while the window was open) and p50/p99 latency, beside the baseline's, and
+their ratios. Floors: p99 <= 300 ms at 200 sessions on PostgreSQL; throughput >= 0.5 of the
+baseline; page p99 <= 150 ms. Exit 1 when a correctness figure is not 0 (floors are reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+EDITION = "szzx-2026-2"
+OPENS = "2026-06-01"
+CLOSES = "2026-06-20"  # last accepted second 2026-06-20 23:59:59 +08:00
+END = "2026-06-21T00:00:00+08:00"  # the first refused instant
+POST_CLOSE_S = 3.0
+OPENED_AT = "2026-06-20T23:50:00"  # the sessions' sign-in (idle limit 2 h, lifetime 8 h)
+PAGE_CLIENTS = 10
+
+
+# ---------------------------------------------------------------------------------------------
+# the load generator (run as `python bench/rush_bench.py load SPEC OUT` in its own process)
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _run_load(spec: dict[str, Any]) -> dict[str, Any]:
+    """`slots` run concurrently; each does its list of (session, path) in turn (closed loop)."""
+    import httpx
+
+    mode = spec["mode"]
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    slots: list[list[dict[str, Any]]] = spec["slots"]
+    clients = [httpx.AsyncClient(base_url=spec["base"], timeout=httpx.Timeout(60.0), limits=limits)
+               for _ in slots]  # fmt: skip
+    records: list[list[Any]] = []  # [slot, app, sent, received, status, accepted, error]
+    stop_at = float(spec.get("stop_epoch") or 0)
+    await asyncio.sleep(max(0.0, float(spec.get("start_epoch") or 0) - time.time()))
+
+    async def one(i: int, client: Any, step: dict[str, Any]) -> None:
+        headers = {"Cookie": f"sb_session={step['token']}", "X-CSRF-Token": step["csrf"]}
+        client.cookies.clear()  # each request carries its own enterprise's session only
+        sent = time.time()
+        try:
+            if mode == "pages":
+                r = await client.get(step["path"], headers=headers)
+            else:
+                r = await client.post(step["path"], headers=headers)
+        except httpx.HTTPError as exc:
+            records.append([i, step.get("app", 0), sent, time.time(), -1, None, type(exc).__name__])
+            return
+        status = r.status_code
+        accepted: bool | None = None
+        if mode == "rush" and status == 200:
+            accepted = bool(r.json().get("accepted"))
+        elif mode == "rush" and status == 409:
+            accepted = False
+        elif mode != "rush" and status in (200, 201):
+            accepted = True
+        records.append([i, step.get("app", 0), sent, time.time(), status, accepted, ""])
+
+    async def slot_loop(i: int, client: Any, steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            if stop_at and time.time() >= stop_at:
+                break
+            await one(i, client, step)
+
+    t0 = time.time()
+    await asyncio.gather(*(slot_loop(i, c, st) for i, (c, st) in enumerate(zip(clients, slots, strict=True))))  # fmt: skip
+    t1 = time.time()
+    for c in clients:
+        await c.aclose()
+    return {"t0": t0, "t1": t1, "records": records}
+
+
+def load_main(spec_path: str, out_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    try:
+        import uvloop  # type: ignore[import-not-found]
+
+        uvloop.install()
+    except ImportError:
+        pass
+    result = asyncio.run(_run_load(spec))
+    Path(out_path).write_text(json.dumps(result), encoding="utf-8")
+
+
+def run_load(spec: dict[str, Any], work: Path) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    spec_path, out_path = work / f"spec-{tag}.json", work / f"out-{tag}.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    subprocess.run([sys.executable, __file__, "load", str(spec_path), str(out_path)], check=True)
+    return json.loads(out_path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the world, through the handlers
+
+
+def _at(text: str) -> datetime:
+    from deadlines import parse_instant
+
+    return parse_instant(text)
+
+
+@dataclass
+class World:
+    url: str
+    sessions: list[dict[str, Any]]  # token, csrf, uscc, apps
+    province: dict[str, Any]
+    queue_size: int
+
+
+def _center_form(code: str, name: str) -> dict[str, Any]:
+    from programs.forms import example_form
+
+    form = example_form(EDITION, "center")
+    form["basic"]["uscc"] = code
+    form["basic"]["lead_name"] = name
+    form.pop("consortium", None)
+    form["attachments"].pop("consortium_agreement", None)
+    return form
+
+
+def _open_session(db: Any, email: str, now: str) -> tuple[str, str]:
+    from store import accounts
+
+    with db.transaction() as s:
+        account = accounts.get_by_email(s, email)
+        assert account is not None
+        opened = accounts.open_session(s, account, _at(now), replaces=None, client="bench")
+    return opened.token, opened.csrf
+
+
+def prepare(url: str, n: int, queue: int) -> World:
+    """Campaign, N enterprise accounts with a session each, a province with `queue` submitted."""
+    from argon2 import PasswordHasher
+
+    from deadlines import Window
+    from programs.forms import make_uscc
+    from services import handlers
+    from states.actors import Actor, Role
+    from store import accounts
+    from store.db import Database
+    from store.migrations import upgrade
+    from web import acts
+
+    # Passwords are never checked in the run (sessions are opened directly): cheap hashing keeps
+    # the preparation of 1,000 accounts short; the server's own hasher is untouched.
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    upgrade(url)
+    db = Database(url)
+    svc = acts.Services.over(db)
+    ministry = Actor(Role.MINISTRY)
+    window = Window(_at(OPENS).date(), _at(CLOSES).date())
+    handlers.open_campaign(db, ministry, EDITION, now=_at("2026-06-01T09:00:00"),
+                           application_window=window)  # fmt: skip
+    setup = _at("2026-06-20T20:00:00")
+    for k in range(queue):
+        code = make_uscc(f"9142010{k:010d}")
+        who = Actor(Role.ENTERPRISE, code)
+        app_id = handlers.create_application(
+            db, who, EDITION, uscc=code, name=f"楚天数智{k}号科技有限公司", province="湖北",
+            category="center", now=setup, email=f"q{k}@applicant.example.cn",
+            form=_center_form(code, f"楚天数智{k}号科技有限公司"),
+        )  # fmt: skip
+        handlers.submit(db, who, app_id, now=setup)
+    sessions = _enterprises(db, 0, n)
+    email = "hb@industry.example.cn"
+    _id, tok = acts.invite_as_operator(svc, email=email, role="province", scope="湖北/industry",
+                                       name="湖北省经信厅", now=setup, base_url="",
+                                       operator="bench")  # fmt: skip
+    acts.activate(svc, token=tok, password="rush-bench-password", now=setup)
+    token, csrf = _open_session(db, email, OPENED_AT)
+    db.dispose()
+    return World(url, sessions, {"token": token, "csrf": csrf}, queue)
+
+
+def _enterprises(db: Any, first: int, count: int) -> list[dict[str, Any]]:
+    """Enterprise accounts (invited, activated) with one open session each."""
+    from programs.forms import make_uscc
+    from web import acts
+
+    svc = acts.Services.over(db)
+    setup = _at("2026-06-20T20:00:00")
+    out: list[dict[str, Any]] = []
+    for i in range(first, first + count):
+        code = make_uscc(f"9144030{i:010d}")
+        email = f"rush{i}@applicant.example.cn"
+        _id, tok = acts.invite_as_operator(svc, email=email, role="enterprise", scope=code,
+                                           name=f"粤港数创{i}号有限公司", now=setup,
+                                           base_url="", operator="bench")  # fmt: skip
+        acts.activate(svc, token=tok, password="rush-bench-password", now=setup)
+        token, csrf = _open_session(db, email, OPENED_AT)
+        out.append({"token": token, "csrf": csrf, "uscc": code, "i": i, "app": 0})
+    return out
+
+
+def add_drafts(world: World, total: int) -> float:
+    """Enterprises up to `total`, each with its one complete draft; returns seconds taken.
+
+    (One application per organisation per campaign: every draft is another enterprise, with
+    its own account and session; a load slot submits for several of them in turn.)"""
+    from services import handlers
+    from states.actors import Actor, Role
+    from store.db import Database
+
+    db = Database(world.url)
+    t = time.perf_counter()
+    if total > len(world.sessions):
+        world.sessions += _enterprises(db, len(world.sessions), total - len(world.sessions))
+    at = _at("2026-06-20T21:00:00")
+    for sess in world.sessions:
+        who = Actor(Role.ENTERPRISE, sess["uscc"])
+        name = f"粤港数创{sess['i']}号有限公司"
+        sess["app"] = handlers.create_application(
+            db, who, EDITION, uscc=sess["uscc"], name=name, province="广东", category="center",
+            now=at, email=f"rush{sess['i']}@applicant.example.cn",
+            form=_center_form(sess["uscc"], name),
+        )  # fmt: skip
+    db.dispose()
+    return time.perf_counter() - t
+
+
+# ---------------------------------------------------------------------------------------------
+# the server and its clock
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Clock:
+    """The simulated clock file: fixed, or running with real time from an anchor."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def set(self, instant: datetime) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(instant.isoformat(), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def run_from(self, epoch: float, instant: datetime) -> None:
+        """From real time `epoch` on, simulated time = instant + (now - epoch)."""
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                self.set(instant + timedelta(seconds=time.time() - epoch))
+                time.sleep(0.005)
+
+        self.set(instant + timedelta(seconds=time.time() - epoch))
+        self._stop.clear()
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+def start_server(
+    url: str, work: Path, clock: Path, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHENBAO_DATABASE_URL": url,
+        "SHENBAO_MAIL": f"file:{work / 'outbox'}",
+        "SHENBAO_WEB_CLOCK_FILE": str(clock),
+        "SHENBAO_WEB_ALLOW_SIMULATED_CLOCK": "1",
+        "SHENBAO_WEB_BENCH": "1",
+        "SHENBAO_WEB_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = open(work / f"server-{port}.log", "wb")  # noqa: SIM115 - kept open for the server's life
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shenbao.cli", "web", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"shenbao web exited: see {log.name}")
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("shenbao web did not answer within 60 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# one run
+
+
+def latencies(records: list[list[Any]]) -> list[float]:
+    return [(r[3] - r[2]) * 1000 for r in records if r[4] > 0]
+
+
+def audited(url: str, app_ids: set[int]) -> tuple[dict[int, tuple[bool, datetime, str]], int]:
+    """The submit records of `app_ids`: app -> (accepted, instant, rule), and how many apps
+    have more than one (each was sent once)."""
+    from sqlalchemy import select
+
+    from store.db import Database
+    from store.models import AuditRecord
+
+    db = Database(url)
+    with db.sessions() as s:
+        rows = s.execute(
+            select(AuditRecord.application_id, AuditRecord.accepted, AuditRecord.at, AuditRecord.rule)
+            .where(AuditRecord.trigger == "submit")
+            .order_by(AuditRecord.application_id, AuditRecord.seq)
+        ).all()  # fmt: skip
+    db.dispose()
+    out: dict[int, tuple[bool, datetime, str]] = {}
+    twice = 0
+    for app_id, ok, at, rule in rows:
+        if app_id in app_ids:
+            twice += app_id in out
+            out[app_id] = (bool(ok), at, rule)
+    return out, twice
+
+
+def states_of(url: str, app_ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from store.db import Database
+    from store.models import Application
+
+    db = Database(url)
+    with db.sessions() as s:
+        rows = s.execute(select(Application.id, Application.status)).all()
+    db.dispose()
+    return {i: st for i, st in rows if i in app_ids}
+
+
+def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from deadlines import parse_instant
+
+    end = parse_instant(END)
+    workers = 1 if db_kind == "sqlite" else args.workers
+    t = time.perf_counter()
+    world = prepare(url, n, args.queue)
+    prep_s = time.perf_counter() - t
+    clock = Clock(work / "clock.txt")
+    clock.set(end - timedelta(minutes=5))
+    proc, base = start_server(url, work, clock.path, workers)
+    try:
+        # baseline: the same sessions, the same door, one INSERT each
+        per = max(4, args.baseline_requests // n)
+        base_slots = [[{"token": e["token"], "csrf": e["csrf"], "path": f"/bench/insert/{k + 1}"}]
+                      for k, e in enumerate(world.sessions)]  # fmt: skip
+        run_load({"base": base, "mode": "baseline", "slots": base_slots}, work)  # warm-up
+        b = run_load({"base": base, "mode": "baseline", "slots": [x * per for x in base_slots]},
+                     work)  # fmt: skip
+        b_ok = [r for r in b["records"] if r[4] == 201]
+        b_tput = len(b_ok) / (b["t1"] - b["t0"])
+        b_lat = latencies(b["records"])
+        # drafts that outlast the close (submissions are slower than the baseline's INSERT)
+        want = int(b_tput * (args.close_after + POST_CLOSE_S + 2) * args.draft_factor)
+        total = max(2 * n, min(args.max_drafts, want))
+        draft_s = add_drafts(world, total)
+        # the rush: n slots, each submitting for its enterprises in turn
+        steps = [{"token": e["token"], "csrf": e["csrf"], "app": e["app"],
+                  "path": f"/api/v1/applications/{e['app']}/submit"} for e in world.sessions]  # fmt: skip
+        slots = [steps[k::n] for k in range(n)]
+        start = time.time() + 2.0  # the load process starts, then everyone begins together
+        close_epoch = start + args.close_after
+        clock.run_from(start, end - timedelta(seconds=args.close_after))
+        spec = {"base": base, "mode": "rush", "slots": slots, "start_epoch": start,
+                "stop_epoch": close_epoch + POST_CLOSE_S}  # fmt: skip
+        rush = run_load(spec, work)
+        clock.stop()
+        # page loads, the window closed (reads only)
+        clock.set(end + timedelta(minutes=1))
+        ent = [[{"token": e["token"], "csrf": e["csrf"], "path": f"/enterprise/applications/{e['app']}"}] * args.page_loads
+               for e in world.sessions[:PAGE_CLIENTS]]  # fmt: skip
+        pv = world.province
+        prov = [[{"token": pv["token"], "csrf": pv["csrf"], "path": "/review"}] * args.page_loads
+                for _ in range(PAGE_CLIENTS)]  # fmt: skip
+        run_load({"base": base, "mode": "pages", "slots": [x[:2] for x in ent + prov]}, work)
+        pe = run_load({"base": base, "mode": "pages", "slots": ent}, work)
+        pq = run_load({"base": base, "mode": "pages", "slots": prov}, work)
+    finally:
+        clock.stop()
+        stop_server(proc)
+    # what the server recorded, against what the clients saw
+    recs = rush["records"]
+    sent_ids = {r[1] for r in recs}
+    audit, twice = audited(url, sent_ids)
+    states = states_of(url, sent_ids)
+    accepted = sum(1 for a in sent_ids if a in audit and audit[a][0])
+    refused = sum(1 for a in sent_ids if a in audit and not audit[a][0])
+    lost = 0
+    for r in recs:
+        got = audit.get(r[1])
+        if got is None or r[5] is None or got[0] != r[5]:
+            lost += 1
+        elif got[0] != (states.get(r[1]) == "submitted"):
+            lost += 1
+    after = sum(1 for a in sent_ids if a in audit and audit[a][0] and audit[a][1] >= end)
+    before = sum(1 for a in sent_ids if a in audit and not audit[a][0] and audit[a][1] < end)
+    # the clients' view: answered before the close and refused; sent after it and accepted
+    c_before = sum(1 for r in recs if r[5] is False and r[3] < close_epoch - 0.05)
+    c_after = sum(1 for r in recs if r[5] is True and r[2] > close_epoch + 0.05)
+    open_recs = [r for r in recs if r[5] is True]
+    last_ok = max((r[3] for r in open_recs), default=rush["t0"])
+    busy_until = min(close_epoch, last_ok) if last_ok < close_epoch - 0.5 else close_epoch
+    tput = len(open_recs) / max(1e-9, busy_until - max(rush["t0"], start))
+    lat = latencies([r for r in recs if r[2] < close_epoch])
+    rules = sorted({audit[a][2] for a in sent_ids if a in audit and not audit[a][0]})
+    drafts_left = sum(1 for e in world.sessions if e["app"] not in sent_ids)
+    return {
+        "db": db_kind, "n": n, "workers": workers, "prep_s": prep_s, "draft_s": draft_s,
+        "drafts": len(world.sessions), "drafts_unsent": drafts_left,
+        "accepted": accepted, "refused": refused, "lost": lost, "twice": twice,
+        "accepted_after": after, "refused_before": before,
+        "client_accepted_after": c_after, "client_refused_before": c_before,
+        "refusal_rules": rules, "errors": sum(1 for r in recs if r[4] <= 0 or r[4] >= 500),
+        "tput": tput, "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99),
+        "b_tput": b_tput, "b_p50": _pct(b_lat, 0.5), "b_p99": _pct(b_lat, 0.99),
+        "b_errors": sum(1 for r in b["records"] if r[4] != 201),
+        "page_app_p50": _pct(latencies(pe["records"]), 0.5),
+        "page_app_p99": _pct(latencies(pe["records"]), 0.99),
+        "page_queue_p50": _pct(latencies(pq["records"]), 0.5),
+        "page_queue_p99": _pct(latencies(pq["records"]), 0.99),
+        "page_errors": sum(1 for r in pe["records"] + pq["records"] if r[4] != 200),
+    }  # fmt: skip
+
+
+def report(r: dict[str, Any]) -> bool:
+    print(f"\n== {r['db']}, {r['n']} sessions, {r['workers']} worker(s) "
+          f"(prepared in {r['prep_s']:.0f} s + {r['drafts']} drafts in {r['draft_s']:.0f} s)")  # fmt: skip
+    print(f"  submissions: accepted {r['accepted']}, refused {r['refused']} "
+          f"({', '.join(r['refusal_rules']) or '-'}), lost {r['lost']}, audited twice {r['twice']}, "
+          f"http errors {r['errors']}, drafts never sent {r['drafts_unsent']}")  # fmt: skip
+    print(f"  accepted after the close {r['accepted_after']}, refused before it "
+          f"{r['refused_before']} (audit instants); by the clients' clocks "
+          f"{r['client_accepted_after']} / {r['client_refused_before']}")  # fmt: skip
+    ratio = r["tput"] / r["b_tput"] if r["b_tput"] else float("nan")
+    print(f"  submit   {r['tput']:8.1f}/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms")
+    print(f"  baseline {r['b_tput']:8.1f}/s  p50 {r['b_p50']:6.1f} ms  p99 {r['b_p99']:6.1f} ms"
+          f"  (errors {r['b_errors']})")  # fmt: skip
+    print(f"  ratio    {ratio:8.2f}x throughput (floor >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})"
+          f"; p99 {r['p99'] / r['b_p99']:.2f}x the baseline's")  # fmt: skip
+    if r["db"] == "postgresql" and r["n"] == 200:
+        print(f"  p99 floor <= 300 ms at 200 sessions on PostgreSQL: "
+              f"{'met' if r['p99'] <= 300 else 'MISSED'}")  # fmt: skip
+    for what, key in (("application page", "page_app"), ("queue of 500", "page_queue")):
+        p99 = r[f"{key}_p99"]
+        print(f"  page {what:<16} p50 {r[f'{key}_p50']:6.1f} ms  p99 {p99:6.1f} ms "
+              f"(floor <= 150 ms: {'met' if p99 <= 150 else 'MISSED'})")  # fmt: skip
+    return (r["lost"] == 0 and r["accepted_after"] == 0 and r["refused_before"] == 0
+            and r["twice"] == 0 and r["client_accepted_after"] == 0
+            and r["client_refused_before"] == 0)  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", default="50,200,1000", help="concurrent sessions, comma-separated")
+    ap.add_argument("--db", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                    help="uvicorn workers on PostgreSQL (SQLite: 1)")  # fmt: skip
+    ap.add_argument("--close-after", type=float, default=25.0, help="seconds until the close")
+    ap.add_argument("--queue", type=int, default=500, help="the province queue's applications")
+    ap.add_argument("--baseline-requests", type=int, default=3000)
+    ap.add_argument("--draft-factor", type=float, default=0.6)
+    ap.add_argument("--max-drafts", type=int, default=12000)
+    ap.add_argument("--page-loads", type=int, default=30, help="per page client")
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; load: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")  # fmt: skip
+    ok = True
+    for db_kind in [d.strip() for d in args.db.split(",") if d.strip()]:
+        for n in [int(x) for x in args.n.split(",") if x.strip()]:
+            with tempfile.TemporaryDirectory(prefix="shenbao-rush-") as tmp:
+                work = Path(tmp)
+                if db_kind == "sqlite":
+                    ok &= report(
+                        one_run(db_kind, f"sqlite:///{work / 'shenbao.db'}", n, args, work)
+                    )
+                    continue
+                import psycopg
+
+                name = f"shenbao_rush_{uuid.uuid4().hex[:10]}"
+                admin = args.pg.replace("postgresql+psycopg://", "postgresql://")
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                try:
+                    url = args.pg.rsplit("/", 1)[0] + f"/{name}"
+                    ok &= report(one_run(db_kind, url, n, args, work))
+                finally:
+                    with psycopg.connect(admin, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"\nafter: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "load":
+        load_main(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    sys.exit(main())
