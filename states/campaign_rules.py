@@ -55,6 +55,9 @@ class CampaignFacts:
     applicant_uscc: str = ""  # the organisation applying (application.create)
     campaign_year: int | None = None
     earlier_application: int | None = None  # its application already in the campaign
+    category: str | None = None  # the category a tie is resolved in
+    cut_applied: bool = False  # a shortlist cut is stored for the campaign
+    held_categories: tuple[str, ...] = ()  # categories with an application's scoring incomplete
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def cite(self, name: str) -> str:
@@ -163,6 +166,43 @@ class KeepShortlistCut(CampaignRule):
         )
 
 
+class ResolveTiesOnlyAfterCut(CampaignRule):
+    """A tie at the cut is resolved only once the campaign has been cut.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (择优确定入围: the cut first, then the coordinator's choice
+    among equal scores straddling it).
+    """
+
+    ACTS = frozenset({"scoring.resolve_tie"})
+
+    def decide(self, facts: CampaignFacts) -> Outcome:
+        if facts.cut_applied:
+            return self.accept()
+        return self.reject(
+            f"ties: 尚未确定入围 (campaign {facts.campaign_id} has not been shortlisted yet)"
+            f"{facts.cite('shortlist')}"
+        )
+
+
+class ResolveTiesOnlyInScoredCategory(CampaignRule):
+    """A tie is resolved only in a category whose scoring is complete (else the ranking, and so
+    the tie, may still change).
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (专家组初评并打分: every expert's score counts).
+    """
+
+    ACTS = frozenset({"scoring.resolve_tie"})
+
+    def decide(self, facts: CampaignFacts) -> Outcome:
+        category = facts.category
+        if category is None or category not in facts.held_categories:
+            return self.accept()
+        return self.reject(
+            f"ties: 类别 {category} 仍有专家评分未完成 (scoring in {category} is incomplete)"
+            f"{facts.cite('shortlist')}"
+        )
+
+
 class RequireFinalShortlist(CampaignRule):
     """The 公示 is published only once no application is left in expert scoring.
 
@@ -204,6 +244,8 @@ CAMPAIGN_POLICY: tuple[type[CampaignRule], ...] = (
     OneApplicationPerOrganisation,
     FreezeSheetOnceScored,
     KeepShortlistCut,
+    ResolveTiesOnlyAfterCut,
+    ResolveTiesOnlyInScoredCategory,
     RequireFinalShortlist,
     RequireAnnualReportRule,
 )

@@ -21,7 +21,14 @@ from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
 from states.actors import Actor
-from states.campaign_rules import CampaignFacts, CutFacts, SheetFacts, check_campaign
+from states.campaign_rules import (
+    CampaignFacts,
+    CutFacts,
+    ResolveTiesOnlyAfterCut,
+    ResolveTiesOnlyInScoredCategory,
+    SheetFacts,
+    check_campaign,
+)
 from states.event_rules import (
     EventFacts,
     ExpertEventFacts,
@@ -688,18 +695,23 @@ class ScoringStage(ReviewBase):
             edition = load_edition(campaign.edition_id)
             edition.category(category)
             sheet = self._require_sheet(s, campaign_id)
-            if sheet.top_k is None and sheet.min_score is None:
-                raise scoring.ScoringError(
-                    [f"ties: 尚未确定入围 (campaign {campaign_id} has not been shortlisted yet)"]
-                )
+            facts = CampaignFacts(
+                act="scoring.resolve_tie",
+                actor=actor,
+                now=now,
+                campaign_id=campaign_id,
+                edition_id=edition.id,
+                category=category,
+                cut_applied=not (sheet.top_k is None and sheet.min_score is None),
+                clauses=edition_clauses(edition),
+            )
+            check_campaign(facts, (ResolveTiesOnlyAfterCut,))
             view = self._scoring_view(s, campaign_id, edition, sheet)
             decision, held, _incomplete = self._decision(view, sheet.top_k, _dec(sheet.min_score))
-            if category in held:
-                raise scoring.ScoringError(
-                    [
-                        f"ties: 类别 {category} 仍有专家评分未完成 (scoring in {category} is incomplete)"
-                    ]
-                )
+            check_campaign(
+                dataclasses.replace(facts, held_categories=tuple(sorted(held))),
+                (ResolveTiesOnlyInScoredCategory,),
+            )
             chosen_text = [str(c) for c in chosen]
             scoring.resolve_tie(decision, chosen_text, category=category)  # raises on a bad pick
             requests: list[Request] = []

@@ -334,6 +334,12 @@ class TestTies:
         score_all(c, tied_a, 30, 45, AT)
         score_all(c, tied_b, 30, 45, AT)
         score_all(c, last, 20, 30, AT)
+        with pytest.raises(Refusal, match="ties: 尚未确定入围") as early:
+            c.review.resolve_tie(
+                c.id, "ito", [tied_a], actor=MINISTRY, now=t("2026-08-31T09:00:00")
+            )
+        assert early.value.rule == "ResolveTiesOnlyAfterCut"
+        assert [status(c, a) for a in (tied_a, tied_b)] == ["expert_scoring"] * 2
         out = c.review.shortlist(c.id, top_k=2, actor=MINISTRY, now=t("2026-09-01T09:00:00"))
         assert len(out.ties) == 1
         tie = out.ties[0]

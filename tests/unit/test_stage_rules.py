@@ -27,6 +27,8 @@ from states.campaign_rules import (
     OnlyApplicantCreates,
     RequireAnnualReportRule,
     RequireFinalShortlist,
+    ResolveTiesOnlyAfterCut,
+    ResolveTiesOnlyInScoredCategory,
     SheetFacts,
     check_campaign,
     evaluate_campaign,
@@ -406,6 +408,36 @@ class TestKeepShortlistCut:
         assert "入围标准已执行: campaign 3 was already cut with top_k=2, min_score=60.00" in (
             out.message
         )
+
+
+class TestResolveTiesOnlyAfterCut:
+    rule = ResolveTiesOnlyAfterCut()
+
+    def test_after_the_cut(self) -> None:
+        f = campaign("scoring.resolve_tie", category="ito", cut_applied=True)
+        assert self.rule.decide(f).accepted
+
+    def test_before_any_cut(self) -> None:
+        out = self.rule.decide(campaign("scoring.resolve_tie", category="ito"))
+        assert not out.accepted
+        assert out.message == (
+            "ties: 尚未确定入围 (campaign 3 has not been shortlisted yet) "
+            "(商办服贸函〔2021〕360号 附件1 八)"
+        )
+
+
+class TestResolveTiesOnlyInScoredCategory:
+    rule = ResolveTiesOnlyInScoredCategory()
+
+    def test_a_category_fully_scored(self) -> None:
+        f = campaign("scoring.resolve_tie", category="ito", held_categories=("manufacturing",))
+        assert self.rule.decide(f).accepted
+
+    def test_a_category_with_scoring_incomplete(self) -> None:
+        f = campaign("scoring.resolve_tie", category="ito", held_categories=("ito",))
+        out = self.rule.decide(f)
+        assert not out.accepted
+        assert out.message.startswith("ties: 类别 ito 仍有专家评分未完成")
 
 
 class TestRequireFinalShortlist:
