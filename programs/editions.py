@@ -20,10 +20,10 @@ from programs.safeload import LoadError, load_structured, quote
 
 SHIPPED_DIR = Path(__file__).with_name("editions")
 ENV_DIR = "SHENBAO_EDITIONS_DIR"
-PROGRAMS = ("liangrong", "cciip", "szzx")
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 _CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_PROGRAM_ID = re.compile(r"^[a-z][a-z0-9]*$")
 
 
 class EditionError(ValueError):
@@ -164,6 +164,7 @@ class Edition:
     # a recommendation takes effect once every one of them has recommended
     reviewing_departments: tuple[str, ...] = ("commerce",)
     title_name: str = ""  # the title (称号) the edition confers, as its notices name it
+    program_name: str = ""  # the program's name, the same in every edition of the program
     notice_length_stated: bool = False  # False: the seed names a 公示 without its length
     reference: str = ""  # the document to cite where no narrower clause is named
     term: tuple[int, int] | None = None  # first and last year of the title, e.g. 2026–2028
@@ -330,6 +331,21 @@ def all_editions() -> dict[str, Edition]:
     }
 
 
+def programs() -> dict[str, str]:
+    """The programs the edition files name, id -> name; editions of one program must agree on
+    its name (an EditionError names both files otherwise)."""
+    found: dict[str, Edition] = {}
+    for edition in all_editions().values():
+        first = found.setdefault(edition.program, edition)
+        if first.program_name != edition.program_name:
+            raise EditionError(
+                f"{Path(edition.source).name}: program_name: '{edition.program_name}' 与 "
+                f"{Path(first.source).name} 的 '{first.program_name}' 不一致 (every edition of "
+                f"program {edition.program} names it the same)"
+            )
+    return {program: e.program_name for program, e in sorted(found.items())}
+
+
 def load_edition_file(path: Path) -> Edition:
     """Read and validate one edition file; the result is cached while the file is unchanged."""
     path = Path(path)
@@ -366,6 +382,7 @@ def _load_cached(path_text: str, _mtime_ns: int, _size: int) -> Edition:
 _TOP_KEYS = {
     "id",
     "program",
+    "program_name",
     "year",
     "title",
     "title_en",
@@ -530,11 +547,12 @@ class _Parser:
                 f"'{edition_id}' 与文件名不符 (must match the file name: {self.stem})",
             )
         program = self.text(data, "program", "")
-        if program not in PROGRAMS:
+        if not _PROGRAM_ID.match(program):
             raise self.fail(
                 "program",
-                f"未知的项目 '{program}' (unknown program; expected one of {', '.join(PROGRAMS)})",
+                f"'{program}' 不是合法的项目标识 (must be a lower-case identifier like liangrong)",
             )
+        program_name = self.text(data, "program_name", "")
         if not edition_id.startswith(program + "-"):
             raise self.fail(
                 "id", f"'{edition_id}' 必须以 '{program}-' 开头 (must start with the program)"
@@ -606,6 +624,7 @@ class _Parser:
         return Edition(
             id=edition_id,
             program=program,
+            program_name=program_name,
             year=year,
             title=self.text(data, "title", ""),
             organiser=self.text(data, "organiser", ""),
@@ -865,7 +884,7 @@ class _Parser:
 
 
 __all__ = [
-    "PROGRAMS",
+    "programs",
     "AnnualReportRule",
     "Category",
     "Edition",

@@ -273,11 +273,6 @@ def create_application(
         from store.service import _check_uscc
 
         _check_uscc(uscc.strip().upper())  # a malformed code is bad input, named as such
-        if actor.role.value == "enterprise" and actor.scope != uscc.strip().upper():
-            raise Refusal(
-                "OnlyApplicantActs",
-                f"只能由申报单位本人操作: {actor} may not apply for {uscc.strip().upper()}",
-            )
         return int(
             _lifecycle(db).create_application(
                 edition_id,

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, ClassVar
 from states.actors import Actor
 from states.lifecycle import State
 from states.rules import ApplicationFacts, Outcome
+from states.titles import TITLE_ACTIVE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from states.acts import ActSpec
     from states.scoring import ExpertFacts
 
 
@@ -39,6 +41,25 @@ class ScoreEventFacts:
     sheet_defined: bool
     assigned: bool
     already_scored: bool
+    problems: tuple[str, ...] = ()  # what the scores break on the sheet (states.scoring)
+
+
+@dataclass(frozen=True)
+class ReplaceEventFacts:
+    """Replacing an expert: the one replaced, and whether it is an active (not replaced) assignee."""
+
+    old_expert_id: str
+    old_active: bool
+
+
+@dataclass(frozen=True)
+class ResolutionEventFacts:
+    """The ministry's decision on one objection: its id, the decision given, and the decision
+    already recorded (None: still open)."""
+
+    objection_id: int
+    outcome: str
+    resolved_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,8 @@ class ReportEventFacts:
     title_status: str | None
     opened: bool
     submitted_at: str | None = None  # as shown
+    holder_uscc: str = ""  # the organisation holding the title (the application's)
+    problems: tuple[str, ...] = ()  # what the report's content breaks (states.titles)
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,9 @@ class EventFacts:
     score: ScoreEventFacts | None = None
     report: ReportEventFacts | None = None
     objection: ObjectionEventFacts | None = None
+    replace: ReplaceEventFacts | None = None
+    resolution: ResolutionEventFacts | None = None
+    reason: str | None = None
     clauses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def cite(self, name: str) -> str:
@@ -318,7 +344,7 @@ class NoReportsAfterRevocation(EventRule):
     EVENTS = _REPORT
 
     def decide(self, facts: EventFacts) -> Outcome:
-        if facts.report is not None and facts.report.title_status == "active":
+        if facts.report is not None and facts.report.title_status == TITLE_ACTIVE:
             return self.accept()
         return self.reject(
             f"称号已撤销: the title of application {facts.application.id} was revoked; annual "
@@ -361,23 +387,253 @@ class ReportOnce(EventRule):
         )
 
 
+# ---------------------------------------------------------------------------------------------
+# Who may act, and on what
+
+
+def _act_for_event(event: str) -> ActSpec | None:
+    from states.acts import ACTS
+
+    for spec in ACTS:
+        if spec.event == event:
+            return spec
+    return None
+
+
+class EnforceEventRole(EventRule):
+    """Each in-state event is done by the roles the table of every act names; an auditor changes
+    nothing, ever.
+
+    Clause: the row of the act in states.acts (商办服贸函〔2021〕360号 附件1 八、九、十、十一: the
+    ministry assigns experts and resolves objections, experts score, holders report).
+    """
+
+    EVENTS = frozenset(
+        {"expert:assign", "expert:replace", "score:submit", "objection:file", "objection:resolve"}
+        | {"report:submit"}
+    )
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        spec = _act_for_event(facts.event)
+        refusal = spec.refusal(facts.actor) if spec is not None else None
+        if refusal is None:
+            return self.accept()
+        return self.reject(f"{refusal} (on application {facts.application.id})")
+
+
+class ScoreOnlyAsOwnExpert(EventRule):
+    """An expert scores only under its own id (the ministry may enter an expert's scores).
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (the experts assigned score, each for itself).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.actors import Role
+
+        actor, score = facts.actor, facts.score
+        if actor.role is not Role.EXPERT:
+            return self.accept()  # EnforceEventRole decides other roles
+        if score is not None and actor.scope == score.expert_id:
+            return self.accept()
+        who = score.expert_id if score is not None else "?"
+        return self.reject(
+            f"只能以本人身份评分: {actor} may not score application {facts.application.id} as "
+            f"expert {who}{facts.cite('shortlist')}"
+        )
+
+
+class OnlyTitleHolderReports(EventRule):
+    """Only the organisation holding the title files its annual report.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (重点企业……每年报送, the enterprise itself).
+    """
+
+    EVENTS = frozenset({"report:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.actors import Role
+
+        actor, app = facts.actor, facts.application
+        holder = (facts.report.holder_uscc if facts.report is not None else "") or app.org_uscc
+        if actor.role is Role.ENTERPRISE and actor.scope == holder:
+            return self.accept()
+        return self.reject(
+            f"只能由称号单位本人报送: {actor} is not enterprise:{holder}, the holder of "
+            f"application {app.id}{facts.cite('annual_report')}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Replacing an expert
+
+
+class RequireReplacementReason(EventRule):
+    """An expert is replaced only with a written reason, kept on the record.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (the panel's make-up is accounted for; 回避 as
+    practised).
+    """
+
+    EVENTS = frozenset({"expert:replace"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.reason is not None and facts.reason.strip():
+            return self.accept()
+        old = facts.replace.old_expert_id if facts.replace is not None else "?"
+        return self.reject(
+            f"须填写理由: replacing expert {old} on application {facts.application.id} "
+            f"requires a reason (--reason){facts.cite('shortlist')}"
+        )
+
+
+class ReplaceOnlyActiveExpert(EventRule):
+    """Only an active (assigned, not yet replaced) expert of the application is replaced.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (the expert group assigned).
+    """
+
+    EVENTS = frozenset({"expert:replace"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.replace is not None and facts.replace.old_active:
+            return self.accept()
+        old = facts.replace.old_expert_id if facts.replace is not None else "?"
+        return self.reject(
+            f"专家未分配: expert {old} is not an active expert of application "
+            f"{facts.application.id}{facts.cite('shortlist')}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Content checked against the edition's sheet or report
+
+
+class ScoreWithinSheet(EventRule):
+    """Scores are given on the sheet's criteria, each within its maximum; every problem listed.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 八 (专家组初评并打分, on the criteria set beforehand).
+    """
+
+    EVENTS = frozenset({"score:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        problems = facts.score.problems if facts.score is not None else ()
+        if not problems:
+            return self.accept()
+        return self.reject(f"评分无效: {len(problems)} problem(s): {'; '.join(problems)}")
+
+
+class RequireValidAnnualReport(EventRule):
+    """An annual report is filed complete and well-formed; every problem listed.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 十一 (报送上一年度……情况, the figures the form asks).
+    """
+
+    EVENTS = frozenset({"report:submit"})
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        problems = facts.report.problems if facts.report is not None else ()
+        if not problems:
+            return self.accept()
+        n = len(problems)
+        return self.reject(
+            f"年度报告有{n}处错误 (the report has {n} error(s)): " + "; ".join(problems)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving an objection
+
+_RESOLVE = frozenset({"objection:resolve"})
+
+
+class ResolveOnlyOpenObjections(EventRule):
+    """An objection is resolved once; a decision is not revisited.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 九、十 (the ministry verifies an objection and decides).
+    """
+
+    EVENTS = _RESOLVE
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.notice import RESOLUTIONS
+
+        r = facts.resolution
+        if r is None or r.resolved_as is None:
+            return self.accept()
+        return self.reject(
+            f"resolution: 异议 {r.objection_id} 已处理为{RESOLUTIONS.get(r.resolved_as, r.resolved_as)}，"
+            f"不能再次处理 (objection {r.objection_id} is already resolved as {r.resolved_as})"
+            f"{facts.cite('notice')}"
+        )
+
+
+class ResolveAsUpheldOrDismissed(EventRule):
+    """An objection is decided as upheld (成立) or dismissed (不成立), nothing else.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 九 (异议经核实成立的 / 不成立的).
+    """
+
+    EVENTS = _RESOLVE
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        from states.notice import RESOLUTIONS
+
+        outcome = facts.resolution.outcome if facts.resolution is not None else None
+        if outcome in RESOLUTIONS:
+            return self.accept()
+        return self.reject(
+            f"resolution: 处理结果必须是 upheld（成立）或 dismissed（不成立） "
+            f"(must be upheld or dismissed, got {outcome!r}){facts.cite('notice')}"
+        )
+
+
+class RequireResolutionReason(EventRule):
+    """The decision on an objection states its reason.
+
+    Clause: 商办服贸函〔2021〕360号 附件1 九 (核实 — the finding is recorded).
+    """
+
+    EVENTS = _RESOLVE
+
+    def decide(self, facts: EventFacts) -> Outcome:
+        if facts.reason is not None and facts.reason.strip():
+            return self.accept()
+        return self.reject(
+            "resolution_reason: 处理异议必须说明理由 (resolving an objection requires a reason)"
+            f"{facts.cite('notice')}"
+        )
+
+
 # The order reports the first problem as the inline checks did: the sheet, the stage, the
 # assignment, avoidance; the list, then the period.
 EVENT_POLICY: tuple[type[EventRule], ...] = (
+    EnforceEventRole,
+    ScoreOnlyAsOwnExpert,
+    OnlyTitleHolderReports,
     OnlyApplicantEdits,
     EditOnlyDrafts,
+    RequireReplacementReason,
+    ReplaceOnlyActiveExpert,
     RequireScoringSheet,
     OnlyDuringExpertScoring,
     ExpertAssignedOnce,
     AvoidConflictOfInterest,
     OnlyAssignedExpertScores,
     ScoreOnce,
+    ScoreWithinSheet,
     ObjectionOnlyOnNoticeList,
     ObjectionOnlyDuringNotice,
+    ResolveOnlyOpenObjections,
+    ResolveAsUpheldOrDismissed,
+    RequireResolutionReason,
     ReportOnlyForConfirmedTitle,
     NoReportsAfterRevocation,
     ReportNotOpen,
     ReportOnce,
+    RequireValidAnnualReport,
 )
 
 

@@ -446,7 +446,7 @@ class RefuseEarlySubmission(Rule):
         if window is not None and not window.has_opened(facts.now):
             return self.reject(
                 f"尚未开始受理: the application window of {_edition(facts)} opens at "
-                f"{window.opening_label()}"
+                f"{window.opening_label()}{facts.cite('application_window')}"
             )
         return self.accept()
 
@@ -465,7 +465,7 @@ class RefuseLateSubmission(Rule):
         if window is not None and window.has_closed(facts.now):
             return self.reject(
                 f"逾期不予受理: the application window of {_edition(facts)} closed at "
-                f"{window.closing_label()}"
+                f"{window.closing_label()}{facts.cite('application_window')}"
             )
         return self.accept()
 
@@ -530,7 +530,7 @@ class RefuseEarlyRecommendation(Rule):
         if window is not None and not window.has_opened(facts.now):
             return self.reject(
                 f"尚未开始初筛推荐: the provincial screening window of {_edition(facts)} opens "
-                f"at {window.opening_label()}"
+                f"at {window.opening_label()}{facts.cite('screening_window')}"
             )
         return self.accept()
 
@@ -549,7 +549,7 @@ class RefuseLateRecommendation(Rule):
         if window is not None and window.has_closed(facts.now):
             return self.reject(
                 f"逾期不予受理: the provincial screening window of {_edition(facts)} closed at "
-                f"{window.closing_label()}"
+                f"{window.closing_label()}{facts.cite('screening_window')}"
             )
         return self.accept()
 

@@ -9,8 +9,28 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from deadlines.schedules import years_later
+from states.lifecycle import State, held_from
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# A title's status follows its application's state in the one transition table: it stands
+# (`active`) in every state held from confirmation except the revocation, which ends it.
+TITLE_REVOKED = State.REVOKED.value
+TITLE_ACTIVE = "active"
+TITLE_STATUSES: dict[State, str] = {
+    state: TITLE_REVOKED if state is State.REVOKED else TITLE_ACTIVE
+    for state in held_from(State.CONFIRMED)
+}
+
+
+def title_status(state: State | str) -> str:
+    """The status of the title of an application in `state` (ValueError: it holds none)."""
+    try:
+        return TITLE_STATUSES[State(state)]
+    except (KeyError, ValueError):
+        raise ValueError(
+            f"state: {state} 无称号 (an application in {state} holds no title)"
+        ) from None
 
 
 @dataclass(frozen=True, order=True)

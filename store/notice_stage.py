@@ -20,18 +20,23 @@ from programs import text
 from programs.editions import Edition, load_edition
 from states import notice as notice_rules
 from states import titles as title_rules
-from states.actors import Actor, Role
-from states.event_rules import EventFacts, ObjectionEventFacts, evaluate_event
+from states.actors import Actor
+from states.campaign_rules import CampaignFacts, check_campaign
+from states.event_rules import (
+    EventFacts,
+    ObjectionEventFacts,
+    ResolutionEventFacts,
+    evaluate_event,
+)
 from states.lifecycle import State
-from states.rules import NoticeFacts, Refusal, edition_clauses
+from states.rules import NoticeFacts, edition_clauses
 from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
     _details_notice,
     _On,
-    _require_ministry,
-    _role_refusal,
+    _require_role,
     _term_label,
     application_facts,
     title_name,
@@ -93,13 +98,17 @@ class NoticeStage(ReviewBase):
                     Application.status == State.EXPERT_SCORING.value,
                 )
             ).all()
-            if pending:
-                raise Refusal(
-                    "ShortlistNotFinal",
-                    f"入围名单尚未确定: applications {', '.join(map(str, pending))} of campaign "
-                    f"{campaign_id} are still in expert scoring (pending scores or a tie); decide "
-                    "them before publishing",
+            check_campaign(
+                CampaignFacts(
+                    act="notice.publish",
+                    actor=actor,
+                    now=at,
+                    campaign_id=campaign_id,
+                    edition_id=edition.id,
+                    in_scoring=tuple(sorted(pending)),
+                    clauses=edition_clauses(edition),
                 )
+            )
             apps = s.scalars(
                 select(Application)
                 .where(
@@ -185,11 +194,6 @@ class NoticeStage(ReviewBase):
             s = tx.session
             app = self._app(s, app_id, lock=True)
             on = _On(app.id, trigger, actor, reason)
-            if actor.is_read_only:
-                raise on.refuse(
-                    "EnforceActorRole",
-                    "审计人员只读: the auditor role changes nothing (auditor is read-only)",
-                )
             entry = s.scalar(select(NoticeEntry).where(NoticeEntry.application_id == app.id))
             notice = s.get(Notice, entry.notice_id) if entry is not None else None
             edition = load_edition(app.campaign.edition_id)
@@ -262,17 +266,23 @@ class NoticeStage(ReviewBase):
             row = s.get(Objection, objection_id)
             assert row is not None
             on = _On(app.id, trigger, actor, reason)
-            if actor.role is not Role.MINISTRY:
-                raise on.refuse(
-                    "EnforceActorRole",
-                    _role_refusal(actor, f"resolve objection {objection_id}", "ministry"),
+            edition = load_edition(app.campaign.edition_id)
+            verdict = evaluate_event(
+                EventFacts(
+                    event=trigger,
+                    actor=actor,
+                    now=now,
+                    application=application_facts(app, edition.id),
+                    resolution=ResolutionEventFacts(objection_id, outcome, row.resolution),
+                    reason=reason,
+                    clauses=edition_clauses(edition),
                 )
-            try:
-                decided = notice_rules.resolve_objection(
-                    _pure_objection(row), outcome, reason, resolved_at=now
-                )
-            except notice_rules.ObjectionError as exc:
-                raise on.refuse("ObjectionResolution", str(exc)) from None
+            )
+            if not verdict.accepted:
+                raise on.refuse(verdict.rule, verdict.message)
+            decided = notice_rules.resolve_objection(
+                _pure_objection(row), outcome, reason, resolved_at=now
+            )
             row.resolution = decided.resolution
             row.resolution_reason = decided.resolution_reason
             row.resolved_at = now
@@ -391,7 +401,7 @@ class NoticeStage(ReviewBase):
             s = tx.session
             campaign = self._campaign(s, campaign_id)
             edition = load_edition(campaign.edition_id)
-            _require_ministry(actor, "announce the results", system=True)
+            _require_role(actor, "notice.results")
             ids = list(
                 s.scalars(
                     select(Application.id)
@@ -464,6 +474,6 @@ def _add_titles(
                 confirmed_on=confirmed_on,
                 start_date=confirmed_on,
                 next_recert_due=recert.day if recert else None,
-                status="active",
+                status=title_rules.title_status(State.CONFIRMED),
             )
         )

@@ -23,7 +23,7 @@ from deadlines import (
 from programs.editions import Edition
 from states import notice as notice_rules
 from states import scoring
-from states.actors import Actor, Role
+from states.actors import Actor
 from states.rules import ApplicationFacts, Refusal
 from store import audit
 from store.models import Application, Campaign
@@ -119,13 +119,6 @@ def _details_notice(notice: Notice | NoticePeriod, published_at: datetime) -> di
     }
 
 
-def _role_refusal(actor: Actor, action: str, allowed: str) -> str:
-    return (
-        f"无权操作: role {actor.role.value} ({actor.role.label_zh}) may not {action}; "
-        f"allowed: {allowed}"
-    )
-
-
 def title_name(edition: Edition) -> str:
     """The name of the title an edition confers (e.g. 信息技术外包和制造业融合发展重点企业)."""
     return edition.title_name or edition.title
@@ -135,11 +128,13 @@ def _term_label(first: int, last: int | None) -> str:
     return f"{first}–{last}" if last is not None else f"{first}起（未规定期限）"
 
 
-def _require_ministry(actor: Actor, action: str, *, system: bool = False) -> None:
-    allowed = {Role.MINISTRY, Role.SYSTEM} if system else {Role.MINISTRY}
-    if actor.role not in allowed:
-        names = "ministry, system" if system else "ministry"
-        raise Refusal("EnforceActorRole", _role_refusal(actor, action, names))
+def _require_role(actor: Actor, act_name: str) -> None:
+    """The roles of the act's row in the table of every act (states.acts), nothing written here."""
+    from states.acts import act
+
+    message = act(act_name).refusal(actor)
+    if message is not None:
+        raise Refusal("EnforceActorRole", message)
 
 
 def application_facts(app: Application, edition_id: str) -> ApplicationFacts:

@@ -20,17 +20,30 @@ from programs import text
 from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import scoring
-from states.actors import Actor, Role
-from states.event_rules import EventFacts, ExpertEventFacts, ScoreEventFacts, evaluate_event
+from states.actors import Actor
+from states.campaign_rules import (
+    CampaignFacts,
+    CutFacts,
+    ResolveTiesOnlyAfterCut,
+    ResolveTiesOnlyInScoredCategory,
+    SheetFacts,
+    check_campaign,
+)
+from states.event_rules import (
+    EventFacts,
+    ExpertEventFacts,
+    ReplaceEventFacts,
+    ScoreEventFacts,
+    evaluate_event,
+)
 from states.lifecycle import State, held_from
-from states.rules import Refusal, ScoringFacts, edition_clauses
+from states.rules import ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
     ReviewBase,
     _dec,
     _On,
-    _require_ministry,
-    _role_refusal,
+    _require_role,
     application_facts,
 )
 from store.review_models import (
@@ -156,7 +169,7 @@ class ScoringStage(ReviewBase):
         name the default cut: top_k and/or min_score.
         """
         require_aware(now, "--now")
-        _require_ministry(actor, "define a scoring sheet")
+        _require_role(actor, "scoring.sheet")
         if not isinstance(data, Mapping):
             raise scoring.ScoringError(["sheet: 必须是映射 (must be a mapping)"])
         plain = {k: v for k, v in data.items() if k not in SHEET_EXTRA_KEYS}
@@ -173,14 +186,22 @@ class ScoringStage(ReviewBase):
         if problems:
             raise scoring.ScoringError(problems)
         with self.db.transaction() as s:
-            self._campaign(s, campaign_id)
+            campaign = self._campaign(s, campaign_id)
             row = s.scalar(select(ScoringSheet).where(ScoringSheet.campaign_id == campaign_id))
-            if row is not None and self._any_score(s, campaign_id):
-                raise Refusal(
-                    "SheetFixedOnceScored",
-                    f"评分表已启用: experts have already scored in campaign {campaign_id}; the "
-                    "sheet they scored against cannot be changed",
+            edition = load_edition(campaign.edition_id)
+            check_campaign(
+                CampaignFacts(
+                    act="scoring.sheet",
+                    actor=actor,
+                    now=now,
+                    campaign_id=campaign_id,
+                    edition_id=edition.id,
+                    sheet=SheetFacts(
+                        row is not None, row is not None and self._any_score(s, campaign_id)
+                    ),
+                    clauses=edition_clauses(edition),
                 )
+            )
             if row is None:
                 row = ScoringSheet(campaign_id=campaign_id)
                 s.add(row)
@@ -242,14 +263,6 @@ class ScoringStage(ReviewBase):
             results = tx.move([Request(a, "open_scoring", actor) for a in app_ids])
         return results
 
-    @staticmethod
-    def _ministry_only(on: _On) -> None:
-        if on.actor.role is not Role.MINISTRY:
-            raise on.refuse(
-                "EnforceActorRole",
-                _role_refusal(on.actor, f"{on.trigger} on application {on.app_id}", "ministry"),
-            )
-
     def _expert_checks(
         self,
         s: Session,
@@ -257,9 +270,10 @@ class ScoringStage(ReviewBase):
         on: _On,
         expert: scoring.ExpertFacts,
         now: datetime,
+        replace: ReplaceEventFacts | None = None,
     ) -> ScoringSheet:
-        """The event rules of assigning an expert (states.event_rules), on facts read here."""
-        self._ministry_only(on)
+        """The event rules of assigning (or replacing with) an expert (states.event_rules), on
+        facts read here."""
         sheet = self._sheet_row(s, app.campaign_id)
         same = s.scalar(
             select(ExpertAssignment.id).where(
@@ -280,6 +294,8 @@ class ScoringStage(ReviewBase):
                 now=now,
                 application=application_facts(app, edition.id),
                 expert=ExpertEventFacts(expert, sheet is not None, same is not None, same_province),
+                replace=replace,
+                reason=on.reason,
                 clauses=edition_clauses(edition),
             )
         )
@@ -350,13 +366,6 @@ class ScoringStage(ReviewBase):
             s = tx.session
             app = self._app(s, app_id, lock=True)
             on = _On(app.id, trigger, actor, reason)
-            self._ministry_only(on)
-            if not (reason or "").strip():
-                raise on.refuse(
-                    "RequireReplacementReason",
-                    f"须填写理由: replacing expert {old_expert_id} on application {app.id} "
-                    "requires a reason (--reason)",
-                )
             old = s.scalar(
                 select(ExpertAssignment).where(
                     ExpertAssignment.application_id == app.id,
@@ -364,13 +373,9 @@ class ScoringStage(ReviewBase):
                     ExpertAssignment.replaced_at.is_(None),
                 )
             )
-            if old is None:
-                raise on.refuse(
-                    "OnlyAssignedExpert",
-                    f"专家未分配: expert {old_expert_id} is not an active expert of application "
-                    f"{app.id}",
-                )
-            self._expert_checks(s, app, on, expert, now)
+            replacing = ReplaceEventFacts(old_expert_id.strip(), old is not None)
+            self._expert_checks(s, app, on, expert, now, replace=replacing)
+            assert old is not None
             new = ExpertAssignment(
                 application_id=app.id,
                 expert_id=expert.id,
@@ -416,18 +421,6 @@ class ScoringStage(ReviewBase):
             s = tx.session
             app = self._app(s, app_id, lock=True)
             on = _On(app.id, trigger, actor)
-            if not (
-                actor.role is Role.MINISTRY
-                or (actor.role is Role.EXPERT and actor.scope == expert_id)
-            ):
-                raise on.refuse(
-                    "EnforceActorRole",
-                    _role_refusal(
-                        actor,
-                        f"score application {app.id} as expert {expert_id}",
-                        f"expert:{expert_id}, ministry",
-                    ),
-                )
             sheet_row = self._sheet_row(s, app.campaign_id)
             assignment = s.scalar(
                 select(ExpertAssignment).where(
@@ -439,6 +432,18 @@ class ScoringStage(ReviewBase):
             scored = assignment is not None and bool(
                 s.scalar(select(ExpertScore.id).where(ExpertScore.assignment_id == assignment.id))
             )
+            sheet = (
+                scoring.ScoringSheet.from_mapping(sheet_row.sheet)
+                if sheet_row is not None
+                else None
+            )
+            valid: dict[str, Decimal] = {}
+            problems: tuple[str, ...] = ()
+            if sheet is not None:
+                try:
+                    valid = scoring.validate_scores(sheet, scores)
+                except scoring.ScoringError as exc:
+                    problems = tuple(exc.errors)
             edition = load_edition(app.campaign.edition_id)
             outcome = evaluate_event(
                 EventFacts(
@@ -447,22 +452,14 @@ class ScoringStage(ReviewBase):
                     now=now,
                     application=application_facts(app, edition.id),
                     score=ScoreEventFacts(
-                        expert_id, sheet_row is not None, assignment is not None, scored
+                        expert_id, sheet_row is not None, assignment is not None, scored, problems
                     ),
                     clauses=edition_clauses(edition),
                 )
             )
             if not outcome.accepted:
                 raise on.refuse(outcome.rule, outcome.message)
-            assert sheet_row is not None and assignment is not None
-            sheet = scoring.ScoringSheet.from_mapping(sheet_row.sheet)
-            try:
-                valid = scoring.validate_scores(sheet, scores)
-            except scoring.ScoringError as exc:
-                raise on.refuse(
-                    "ScoreWithinSheet",
-                    f"评分无效: {len(exc.errors)} problem(s): {'; '.join(exc.errors)}",
-                ) from None
+            assert sheet is not None and assignment is not None
             points = scoring.total(sheet, valid)
             s.add(
                 ExpertScore(
@@ -614,14 +611,19 @@ class ScoringStage(ReviewBase):
                 )
                 .limit(1)
             )
-            if decided is not None and (sheet.top_k, _dec(sheet.min_score)) != (top_k, min_dec):
-                raise scoring.ScoringError(
-                    [
-                        f"shortlist: 入围标准已执行 (campaign {campaign_id} was already cut with "
-                        f"top_k={sheet.top_k}, min_score={sheet.min_score}; the same cut applies "
-                        "to the rest)"
-                    ]
+            check_campaign(
+                CampaignFacts(
+                    act="scoring.shortlist",
+                    actor=actor,
+                    now=now,
+                    campaign_id=campaign_id,
+                    edition_id=edition.id,
+                    cut=CutFacts(
+                        top_k, min_dec, sheet.top_k, _dec(sheet.min_score), decided is not None
+                    ),
+                    clauses=edition_clauses(edition),
                 )
+            )
             sheet.top_k, sheet.min_score = top_k, min_dec
             view = self._scoring_view(s, campaign_id, edition, sheet)
             decision, held_categories, incomplete = self._decision(view, top_k, min_dec)
@@ -693,18 +695,23 @@ class ScoringStage(ReviewBase):
             edition = load_edition(campaign.edition_id)
             edition.category(category)
             sheet = self._require_sheet(s, campaign_id)
-            if sheet.top_k is None and sheet.min_score is None:
-                raise scoring.ScoringError(
-                    [f"ties: 尚未确定入围 (campaign {campaign_id} has not been shortlisted yet)"]
-                )
+            facts = CampaignFacts(
+                act="scoring.resolve_tie",
+                actor=actor,
+                now=now,
+                campaign_id=campaign_id,
+                edition_id=edition.id,
+                category=category,
+                cut_applied=not (sheet.top_k is None and sheet.min_score is None),
+                clauses=edition_clauses(edition),
+            )
+            check_campaign(facts, (ResolveTiesOnlyAfterCut,))
             view = self._scoring_view(s, campaign_id, edition, sheet)
             decision, held, _incomplete = self._decision(view, sheet.top_k, _dec(sheet.min_score))
-            if category in held:
-                raise scoring.ScoringError(
-                    [
-                        f"ties: 类别 {category} 仍有专家评分未完成 (scoring in {category} is incomplete)"
-                    ]
-                )
+            check_campaign(
+                dataclasses.replace(facts, held_categories=tuple(sorted(held))),
+                (ResolveTiesOnlyInScoredCategory,),
+            )
             chosen_text = [str(c) for c in chosen]
             scoring.resolve_tie(decision, chosen_text, category=category)  # raises on a bad pick
             requests: list[Request] = []

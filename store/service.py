@@ -18,9 +18,16 @@ from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states.actors import Actor, Role
+from states.acts import act
+from states.campaign_rules import (
+    CampaignFacts,
+    OneApplicationPerOrganisation,
+    OnlyApplicantCreates,
+    check_campaign,
+)
 from states.event_rules import EventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import ApplicationFacts, Refusal
+from states.rules import ApplicationFacts, Refusal, edition_clauses
 from store import audit, formcheck
 from store.db import Database
 from store.models import Application, Campaign, FormVersion, Organisation
@@ -60,11 +67,9 @@ class Lifecycle:
         after: Callable[[Session, Campaign], None] | None = None,
     ) -> Campaign:
         require_aware(now, "--now")
-        if actor.role not in (Role.MINISTRY, Role.SYSTEM):
-            raise Refusal(
-                "EnforceActorRole",
-                f"无权操作: only the ministry opens a campaign, not {actor}",
-            )
+        refused = act("campaign.open").refusal(actor)  # the row of the table of every act
+        if refused is not None:
+            raise Refusal("EnforceActorRole", refused)
         edition = load_edition(edition_id)
         year = year or edition.year
         app_w = application_window or edition.application_window
@@ -133,6 +138,20 @@ class Lifecycle:
         edition = load_edition(edition_id)
         uscc = uscc.strip().upper()
         _check_uscc(uscc)
+        actor = actor or Actor(Role.ENTERPRISE, uscc)
+        clauses = edition_clauses(edition)
+        check_campaign(
+            CampaignFacts(
+                act="application.create",
+                actor=actor,
+                now=now,
+                campaign_id=None,
+                edition_id=edition.id,
+                applicant_uscc=uscc,
+                clauses=clauses,
+            ),
+            (OnlyApplicantCreates,),
+        )
         name, email, group = text.applicant_name(name), text.email(email), text.group_name(group)
         if not name:
             raise ValueError("--name: 名称不能为空 (the applicant's name is required)")
@@ -150,7 +169,6 @@ class Lifecycle:
         consortium = consortium_of(form)
         # the quota rules refuse combinations the edition does not know (consortium, group route)
         edition.quota_limits(province=short, group=group, category=category, consortium=consortium)
-        actor = actor or Actor(Role.ENTERPRISE, uscc)
         if email is not None:
             _check_email(email)
         _check_form_owner(form, uscc)
@@ -163,13 +181,20 @@ class Lifecycle:
                 .order_by(Application.id)
                 .limit(1)
             )
-            if first is not None:
-                raise Refusal(
-                    "OneApplicationPerOrganisation",
-                    f"重复申报: {uscc} already applied to campaign {campaign.id} "
-                    f"({edition.id} {campaign.year}) as application {first}; one application "
-                    f"per organisation per campaign ({edition.clause('route')})",
-                )
+            check_campaign(
+                CampaignFacts(
+                    act="application.create",
+                    actor=actor,
+                    now=now,
+                    campaign_id=campaign.id,
+                    edition_id=edition.id,
+                    applicant_uscc=uscc,
+                    campaign_year=campaign.year,
+                    earlier_application=first,
+                    clauses=clauses,
+                ),
+                (OneApplicationPerOrganisation,),
+            )
             org = s.scalar(select(Organisation).where(Organisation.uscc == uscc))
             if org is None:
                 org = Organisation(

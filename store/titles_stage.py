@@ -20,16 +20,17 @@ from programs import text
 from programs.editions import load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
-from states.actors import Actor, Role
+from states.actors import Actor
+from states.campaign_rules import CampaignFacts, check_campaign
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import RecertFacts, Refusal, edition_clauses
+from states.rules import RecertFacts, edition_clauses
 from store import events
 from store.models import Application
 from store.review_base import (
     ReviewBase,
     _On,
-    _require_ministry,
+    _require_role,
     _term_label,
     application_facts,
     title_name,
@@ -92,14 +93,20 @@ class TitleStage(ReviewBase):
         """Open the report on `report_year` for every active title of the edition."""
         require_aware(now, "--now")
         edition = load_edition(edition_id)
-        _require_ministry(actor, "open annual reports", system=True)
+        _require_role(actor, "reports.open")
         rule = edition.annual_report
-        if rule is None:
-            raise Refusal(
-                "RequireAnnualReportRule",
-                f"本批次未规定年度报告: edition {edition.id} states no annual report "
-                f"({edition.reference or edition.title}); nothing to open",
+        check_campaign(
+            CampaignFacts(
+                act="reports.open",
+                actor=actor,
+                now=now,
+                campaign_id=None,
+                edition_id=edition.id,
+                has_annual_report=rule is not None,
+                clauses=edition_clauses(edition),
             )
+        )
+        assert rule is not None
         if report_year > local_date(now).year:
             raise ValueError(
                 f"report_year: {report_year} 尚未开始 (the year reported on has not begun on "
@@ -112,7 +119,7 @@ class TitleStage(ReviewBase):
             s = tx.session
             titles = s.scalars(
                 select(Title)
-                .where(Title.edition_id == edition.id, Title.status == "active")
+                .where(Title.edition_id == edition.id, Title.status == title_rules.TITLE_ACTIVE)
                 .order_by(Title.application_id)
             ).all()
             existing = {
@@ -171,12 +178,6 @@ class TitleStage(ReviewBase):
             s = tx.session
             app = self._app(s, app_id, lock=True)
             on = _On(app.id, trigger, actor)
-            if actor.role is not Role.ENTERPRISE or actor.scope != app.uscc:
-                raise on.refuse(
-                    "OnlyApplicantActs",
-                    f"只能由称号单位本人报送: {actor} is not enterprise:{app.uscc}, the holder of "
-                    f"application {app.id}",
-                )
             title = s.scalar(select(Title).where(Title.application_id == app.id))
             report = (
                 s.scalar(
@@ -188,6 +189,11 @@ class TitleStage(ReviewBase):
                 else None
             )
             edition = load_edition(app.campaign.edition_id)
+            problems = (
+                tuple(_report_problems(title.edition_id, report_year, data))
+                if report is not None and title is not None
+                else ()
+            )
             outcome = evaluate_event(
                 EventFacts(
                     event=trigger,
@@ -201,6 +207,8 @@ class TitleStage(ReviewBase):
                         format_instant(report.submitted_at)
                         if report is not None and report.submitted_at is not None
                         else None,
+                        holder_uscc=app.uscc,
+                        problems=problems,
                     ),
                     clauses=edition_clauses(edition),
                 )
@@ -208,13 +216,6 @@ class TitleStage(ReviewBase):
             if not outcome.accepted:
                 raise on.refuse(outcome.rule, outcome.message)
             assert title is not None and report is not None
-            problems = _report_problems(title.edition_id, report_year, data)
-            if problems:
-                raise on.refuse(
-                    "ValidAnnualReport",
-                    f"年度报告有{len(problems)}处错误 (the report has {len(problems)} error(s)): "
-                    + "; ".join(problems),
-                )
             calendar = self.calendar
             late = events.working_days_late(report.due_date, now, calendar.count_working_days)
             report.submitted_at = now
@@ -265,7 +266,7 @@ class TitleStage(ReviewBase):
             select(AnnualReport, Title, Application)
             .join(Title, AnnualReport.title_id == Title.id)
             .join(Application, Title.application_id == Application.id)
-            .where(cond, Title.status == "active")
+            .where(cond, Title.status == title_rules.TITLE_ACTIVE)
             .order_by(AnnualReport.due_date, Application.id)
         )
         if short is not None:
@@ -313,7 +314,7 @@ class TitleStage(ReviewBase):
                 titles = [title]
             else:
                 stmt = select(Title).where(
-                    Title.status == "active",
+                    Title.status == title_rules.TITLE_ACTIVE,
                     Title.next_recert_due.is_not(None),
                     Title.next_recert_due <= local_date(now),
                 )
@@ -424,7 +425,7 @@ class TitleStage(ReviewBase):
                 details["term"] = _term_label(title.term_first, title.term_last)
             (result,) = tx.move([Request(app_id, "revoke", actor, reason, details)])
             if result.accepted and title is not None:
-                title.status = "revoked"
+                title.status = title_rules.title_status(result.to_state)
                 title.revoked_at = now
                 title.revoke_reason = (reason or "").strip()
                 title.next_recert_due = None

@@ -11,7 +11,9 @@ from store.transitions import Conflict, NotFound
 from web.acts import Forbidden
 from web.queries import NotVisible
 
-ROLE_RULES = {"EnforceActorRole", "OnlyApplicantActs", "OnlyOwnScope", "EnforceReviewerScope"}
+ROLE_RULES = {"EnforceActorRole", "OnlyApplicantActs", "OnlyOwnScope", "EnforceReviewerScope"} | {
+    "EnforceEventRole", "OnlyApplicantCreates", "OnlyTitleHolderReports", "ScoreOnlyAsOwnExpert"
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ def test_lifecycle_commands(cli: Cli) -> None:
     me = f"enterprise:{uscc(1)}"
     line = cli.refused("submit", app, "--as", me, "--now", "2026-06-21T00:00:00+08:00")
     assert line == (
-        "逾期不予受理: the application window of szzx-2026-2 closed at 2026-06-20 23:59:59 +08:00"
+        "逾期不予受理: the application window of szzx-2026-2 closed at 2026-06-20 23:59:59 +08:00 "
+        "(工信厅规函〔2026〕238号 三（一）)"
     )
     cli.ok("submit", app, "--as", me, "--now", "2026-06-20T23:59:59+08:00")
     line = cli.refused(

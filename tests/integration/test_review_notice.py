@@ -167,7 +167,7 @@ class TestObjections:
             c.review.resolve_objection(
                 o_upheld, "upheld", reason="x", actor=Actor.parse("province:江苏"), now=during
             )
-        assert role.value.rule == "EnforceActorRole"
+        assert role.value.rule == "EnforceEventRole"
         with pytest.raises(Refusal, match="处理异议必须说明理由"):
             c.review.resolve_objection(o_upheld, "upheld", reason=" ", actor=MINISTRY, now=during)
         c.review.resolve_objection(
@@ -180,7 +180,7 @@ class TestObjections:
             c.review.resolve_objection(
                 o_upheld, "dismissed", reason="改判", actor=MINISTRY, now=during
             )
-        assert twice.value.rule == "ObjectionResolution"
+        assert twice.value.rule == "ResolveOnlyOpenObjections"
 
         closed = c.review.close_notice(c.id, actor=SYSTEM, now=NOTICE_ENDS)
         assert sorted(closed.confirmed) == sorted([clean, dismissed])

@@ -117,7 +117,7 @@ class TestValidation:
         with pytest.raises(Refusal) as info:
             c.review.submit_report(app_id, 2022, bad, actor=me, now=t("2022-11-01T09:00:00"))
         message = str(info.value)
-        assert info.value.rule == "ValidAnnualReport"
+        assert info.value.rule == "RequireValidAnnualReport"
         assert "report.revenue" in message and "report.employees" in message
         assert "report.year: 报告年度2023与报送年度2022不符" in message
         with c.lc.db.sessions() as s:
@@ -126,7 +126,7 @@ class TestValidation:
             assert (record.trigger, record.accepted, record.rule) == (
                 "report:submit",
                 False,
-                "ValidAnnualReport",
+                "RequireValidAnnualReport",
             )
 
     def test_only_the_holder_reports_once_on_an_opened_year(self, c: Campaign) -> None:
@@ -139,7 +139,7 @@ class TestValidation:
                 actor=Actor.parse(f"enterprise:{uscc(99)}"),
                 now=t("2022-11-01"),
             )
-        assert other.value.rule == "OnlyApplicantActs"
+        assert other.value.rule == "OnlyTitleHolderReports"
         with pytest.raises(Refusal, match="年度报告未开启") as not_open:
             c.review.submit_report(app_id, 2023, REPORT, actor=me, now=t("2022-11-01"))
         assert not_open.value.rule == "ReportNotOpen"

@@ -117,7 +117,7 @@ class TestConflictOfInterest:
             c.review.assign_expert(
                 app_id, expert_id="e1", org_uscc=None, province=None, actor=E1, now=AT
             )
-        assert info.value.rule == "EnforceActorRole"
+        assert info.value.rule == "EnforceEventRole"
         c.review.assign_expert(
             app_id, expert_id="e1", org_uscc=None, province=None, actor=MINISTRY, now=AT
         )
@@ -174,7 +174,7 @@ class TestScores:
             c.review.submit_score(
                 app_id, expert_id="e1", scores=good, actor=Actor.parse("expert:e2"), now=AT
             )
-        assert info.value.rule == "EnforceActorRole"
+        assert info.value.rule == "ScoreOnlyAsOwnExpert"
         with pytest.raises(Refusal, match="专家未分配: expert e2"):
             c.review.submit_score(
                 app_id, expert_id="e2", scores=good, actor=Actor.parse("expert:e2"), now=AT
@@ -190,7 +190,7 @@ class TestScores:
         score_all(c, app_id, 20, 30, AT)
         with pytest.raises(Refusal) as info:
             c.review.define_sheet(c.id, SHEET, actor=MINISTRY, now=AT)
-        assert info.value.rule == "SheetFixedOnceScored"
+        assert info.value.rule == "FreezeSheetOnceScored"
         with pytest.raises(ScoringError) as bad:
             c.review.define_sheet(
                 c.id, {"criteria": [], "aggregation": "median"}, actor=MINISTRY, now=AT
@@ -334,6 +334,12 @@ class TestTies:
         score_all(c, tied_a, 30, 45, AT)
         score_all(c, tied_b, 30, 45, AT)
         score_all(c, last, 20, 30, AT)
+        with pytest.raises(Refusal, match="ties: 尚未确定入围") as early:
+            c.review.resolve_tie(
+                c.id, "ito", [tied_a], actor=MINISTRY, now=t("2026-08-31T09:00:00")
+            )
+        assert early.value.rule == "ResolveTiesOnlyAfterCut"
+        assert [status(c, a) for a in (tied_a, tied_b)] == ["expert_scoring"] * 2
         out = c.review.shortlist(c.id, top_k=2, actor=MINISTRY, now=t("2026-09-01T09:00:00"))
         assert len(out.ties) == 1
         tie = out.ties[0]
@@ -348,12 +354,13 @@ class TestTies:
         assert [status(c, a) for a in (tied_a, tied_b)] == ["expert_scoring"] * 2
         with pytest.raises(Refusal, match="入围名单尚未确定") as info:
             c.review.publish_notice(c.id, at=t("2026-09-28T10:00:00"), actor=MINISTRY)
-        assert info.value.rule == "ShortlistNotFinal"
+        assert info.value.rule == "RequireFinalShortlist"
         # running the shortlist again reports the same tie and decides nothing new
         again = c.review.shortlist(c.id, actor=MINISTRY, now=t("2026-09-02T09:00:00"))
         assert again.ties == out.ties and again.results == []
-        with pytest.raises(ScoringError, match="top_k=2"):
+        with pytest.raises(Refusal, match="入围标准已执行: .*top_k=2") as cut:
             c.review.shortlist(c.id, top_k=3, actor=MINISTRY, now=t("2026-09-02T09:00:00"))
+        assert cut.value.rule == "KeepShortlistCut"
 
         with pytest.raises(ScoringError, match="须从并列的"):
             c.review.resolve_tie(

@@ -123,7 +123,7 @@ class TestOneApplicationPerOrganisation:
                 db, me(4), "szzx-2026-2", uscc=uscc(3), name="x", province="广东",
                 category="center", form=valid_form("szzx-2026-2", "center", uscc(3)), now=OPEN,
             )  # fmt: skip
-        assert trail(db)[-1].rule == "OnlyApplicantActs"
+        assert trail(db)[-1].rule == "OnlyApplicantCreates"
 
 
 class TestConsortiumFromTheForm:

@@ -16,6 +16,7 @@ from programs.editions import (
     known_edition_ids,
     load_edition,
     load_edition_file,
+    programs,
 )
 from programs.provinces import all_provinces
 from tests.fixtures.editions import GOOD_2029, VALID_2029
@@ -412,7 +413,13 @@ BAD_FILES = [
     ),
     ('id = "liangrong-2029"', 'id = "liangrong-2030"', "id", "must match the file name"),
     ('id = "liangrong-2029"', 'id = "Liangrong 2029"', "id", "must look like liangrong-2029"),
-    ('program = "liangrong"', 'program = "gaoxin"', "program", "unknown program"),
+    ('program = "liangrong"', 'program = "Gao Xin"', "program", "lower-case identifier"),
+    (
+        'program_name = "信息技术外包和制造业融合发展重点企业（两融企业）"\n',
+        "",
+        "program_name",
+        "required",
+    ),
     ('program = "liangrong"', 'program = "szzx"', "id", "must start with the program"),
     ("year = 2029", "year = 29", "year", "must be an integer from 2000 to 2100"),
     ("year = 2029", 'year = "2029"', "year", "must be an integer from 2000 to 2100"),
@@ -582,3 +589,33 @@ class TestEditionFactsAsData:
             assert edition.title_name, edition_id
             assert all(c.name_en for c in edition.categories), edition_id
         assert load_edition("szzx-2026-2").title_name == "制造业数字化转型促进中心"
+
+    def test_programs_come_from_the_edition_files(self) -> None:
+        assert programs() == {
+            "cciip": "服务外包领军企业推介",
+            "liangrong": "信息技术外包和制造业融合发展重点企业（两融企业）",
+            "szzx": "制造业数字化转型促进中心建设",
+        }
+        assert {load_edition(e).program for e in SHIPPED} == set(programs())
+
+    def test_a_new_program_is_added_by_an_edition_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        text = (
+            GOOD_2029.replace('id = "liangrong-2029"', 'id = "gaoxin-2029"')
+            .replace('program = "liangrong"', 'program = "gaoxin"')
+            .replace("（两融企业）", "（高新）")
+        )
+        write(tmp_path, text, "gaoxin-2029.toml")
+        monkeypatch.setenv(ENV_DIR, str(tmp_path))
+        assert programs()["gaoxin"] == "信息技术外包和制造业融合发展重点企业（高新）"
+
+    def test_editions_of_one_program_name_it_alike(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        write(tmp_path, GOOD_2029.replace("（两融企业）", "（另一个名称）"))
+        monkeypatch.setenv(ENV_DIR, str(tmp_path))
+        assert load_edition("liangrong-2029").program_name.endswith("（另一个名称）")
+        with pytest.raises(EditionError, match=r"program_name: .*不一致") as info:
+            programs()
+        assert "liangrong-2029.toml" in str(info.value) and "program liangrong" in str(info.value)

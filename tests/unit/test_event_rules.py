@@ -161,6 +161,7 @@ class TestEventPolicy:
         for rule in EVENT_POLICY:
             assert rule.EVENTS, rule.name()
         assert [r.name() for r in rules_for_event("objection:file")] == [
+            "EnforceEventRole",
             "ObjectionOnlyOnNoticeList",
             "ObjectionOnlyDuringNotice",
         ]

@@ -259,6 +259,63 @@ class TestRefuseLateSubmission:
         accepted(self.rule, facts("withdraw", APPLICANT, now=AFTER_CLOSE))
 
 
+class TestWindowRefusalsCiteTheirClause:
+    """A window refusal ends with the window's clause from the edition's own file."""
+
+    @pytest.mark.parametrize(
+        ("rule", "trigger", "actor", "state", "now", "section"),
+        [
+            (RefuseEarlySubmission(), "submit", APPLICANT, State.DRAFT, "early", "application"),
+            (RefuseLateSubmission(), "submit", APPLICANT, State.DRAFT, "late", "application"),
+            (
+                RefuseEarlyRecommendation(),
+                "recommend",
+                GUANGDONG,
+                State.SUBMITTED,
+                "in",
+                "screening",
+            ),
+            (
+                RefuseLateRecommendation(),
+                "recommend",
+                GUANGDONG,
+                State.SUBMITTED,
+                "after",
+                "screening",
+            ),
+        ],
+    )
+    def test_the_clause_of_the_window(
+        self, rule: Rule, trigger: str, actor: Actor, state: State, now: str, section: str
+    ) -> None:
+        from programs.editions import load_edition
+        from states.rules import edition_clauses
+
+        edition = load_edition("szzx-2026-2")
+        at = {
+            "early": datetime(2026, 5, 26, tzinfo=SH),
+            "late": AFTER_CLOSE,
+            "in": LAST_SECOND,
+            "after": datetime(2026, 7, 1, tzinfo=SH),
+        }[now]
+        f = facts(trigger, actor, state, now=at, clauses=edition_clauses(edition))
+        message = refused(rule, f)
+        expected = {"application": "三（一）", "screening": "三（二）"}[section]
+        assert message.endswith(f" (工信厅规函〔2026〕238号 {expected})")
+        window = getattr(edition, f"{section}_window")
+        assert edition.clauses[f"{section}_window"] == f"工信厅规函〔2026〕238号 {expected}"
+        assert window is not None
+
+    def test_another_editions_window_cites_its_own_document(self) -> None:
+        f = facts(
+            "submit",
+            APPLICANT,
+            now=AFTER_CLOSE,
+            clauses={"application_window": "商办服贸函〔2021〕360号 二"},
+        )
+        assert refused(RefuseLateSubmission(), f).endswith(" (商办服贸函〔2021〕360号 二)")
+
+
 class TestReturnOnlyWhileWindowOpen:
     rule = ReturnOnlyWhileWindowOpen()
 

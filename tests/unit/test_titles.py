@@ -145,3 +145,28 @@ class TestLateness:
         later = lateness(self.DUE, submitted + extra, self.COUNT)
         assert early <= later
         assert (early == 0) == (submitted.date() <= self.DUE)
+
+
+class TestTitleStatusFromTheTable:
+    """A title's status follows the application's state in the one transition table."""
+
+    def test_a_title_stands_while_confirmed_and_under_recertification(self) -> None:
+        from states.lifecycle import State
+        from states.titles import TITLE_ACTIVE, title_status
+
+        assert title_status(State.CONFIRMED) == TITLE_ACTIVE == "active"
+        assert title_status("under_recertification") == "active"
+
+    def test_revocation_ends_it(self) -> None:
+        from states.titles import TITLE_REVOKED, title_status
+
+        assert title_status("revoked") == TITLE_REVOKED == "revoked"
+
+    def test_an_application_never_confirmed_holds_no_title(self) -> None:
+        import pytest
+
+        from states.titles import title_status
+
+        for state in ("draft", "shortlisted", "removed_after_notice", "nonsense"):
+            with pytest.raises(ValueError, match="holds no title"):
+                title_status(state)
