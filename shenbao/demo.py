@@ -386,15 +386,15 @@ class Demo:
         upheld, dismissed = listed[0], listed[1]
         contact = "13900000000 张先生"
         o1 = self.review.file_objection(upheld.app_id, contact=contact, reason="申报材料中的营业收入与审计报告不符",
-                                        actor=Actor.parse("system"), now=p.objections)  # fmt: skip
+                                        actor=Actor.parse("public"), now=p.objections)  # fmt: skip
         o2 = self.review.file_objection(dismissed.app_id, contact=contact, reason="疑似存在不良信用记录",
-                                        actor=Actor.parse("system"), now=p.objections)  # fmt: skip
+                                        actor=Actor.parse("public"), now=p.objections)  # fmt: skip
         self.review.resolve_objection(o1, "upheld", reason="经核查，营业收入数据不实",
                                       actor=MINISTRY, now=p.objections + timedelta(hours=5))  # fmt: skip
         self.review.resolve_objection(o2, "dismissed", reason="经核查，信用记录良好",
                                       actor=MINISTRY, now=p.objections + timedelta(hours=6))  # fmt: skip
         self._try("late_objection", self.review.file_objection, dismissed.app_id, contact=contact,
-                  reason="补充异议", actor=Actor.parse("system"), now=p.after_period)  # fmt: skip
+                  reason="补充异议", actor=Actor.parse("public"), now=p.after_period)  # fmt: skip
         closed = self.flow("deadline_sweep", now=p.close_notice.isoformat())
         self.result.notes.append(
             f"公示 {label}：对 {upheld.name} 的异议成立（移出名单），对 {dismissed.name} 的异议"
