@@ -200,7 +200,7 @@ def test_objection_mail_when_filed_and_when_resolved(sqlite_url: str) -> None:
     c = campaign_e(sqlite_url)
     (app,) = on_notice(c, (7, "江苏", "江苏数字化转型促进中心"))
     oid = c.review.file_objection(
-        app, contact="13900000000", reason="数据不实", actor=Actor.parse("system"),
+        app, contact="13900000000", reason="数据不实", actor=Actor.parse("public"),
         now=t("2026-10-08T10:00:00"),
     )  # fmt: skip
     (filed,) = outbox(c, "objection_received")
