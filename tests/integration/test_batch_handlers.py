@@ -3,11 +3,8 @@ authorised first, one audit record per application, refusals audited and not rai
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from deadlines import SHANGHAI
 from services import handlers
 from services.errors import NotFound, Refused
 from states.actors import Actor
@@ -17,30 +14,12 @@ from store.bulk import NewApplication
 from store.db import Database
 from store.models import Application, OutboxMessage
 from tests.conftest import uscc, valid_form
-
-MINISTRY = Actor.parse("ministry")
-OPEN = datetime(2026, 5, 27, 9, tzinfo=SHANGHAI)
-
-
-def me(n: int) -> Actor:
-    return Actor.parse(f"enterprise:{uscc(n)}")
+from tests.fixtures.handlers import OPEN, apply, campaign_db, me
 
 
 @pytest.fixture
 def db(db_url: str) -> Database:
-    database = Database(db_url)
-    handlers.open_campaign(
-        database, MINISTRY, "szzx-2026-2", now=datetime(2026, 5, 1, tzinfo=SHANGHAI)
-    )
-    return database
-
-
-def apply(db: Database, n: int) -> int:
-    form = valid_form("szzx-2026-2", "center", uscc(n), f"申报单位{n}", consortium=False)
-    return handlers.create_application(
-        db, me(n), "szzx-2026-2", uscc=uscc(n), name=f"申报单位{n}", province="广东",
-        category="center", email=f"u{n}@example.com", form=form, now=OPEN,
-    )  # fmt: skip
+    return campaign_db(db_url)
 
 
 def state(db: Database, app_id: int) -> tuple[str, int]:

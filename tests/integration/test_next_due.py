@@ -21,34 +21,17 @@ from store.models import Application
 from store.service import Lifecycle
 from store.sweeps import Sweeper, due_ids
 from tests.conftest import uscc, valid_form
+from tests.fixtures.handlers import MINISTRY, OPEN, apply, campaign_db, me
 
-MINISTRY = Actor.parse("ministry")
 GD = Actor.parse("province:广东")
-OPEN = datetime(2026, 5, 27, 9, tzinfo=SHANGHAI)
 LAPSES = datetime(2026, 6, 21, 0, 0, tzinfo=SHANGHAI)
 SCREENING = datetime(2026, 6, 22, 10, tzinfo=SHANGHAI)
 IN_WINDOW = datetime(2026, 6, 1, 10, tzinfo=SHANGHAI)
 
 
-def me(n: int) -> Actor:
-    return Actor.parse(f"enterprise:{uscc(n)}")
-
-
 @pytest.fixture
 def db(db_url: str) -> Database:
-    database = Database(db_url)
-    handlers.open_campaign(
-        database, MINISTRY, "szzx-2026-2", now=datetime(2026, 5, 1, tzinfo=SHANGHAI)
-    )
-    return database
-
-
-def apply(db: Database, n: int) -> int:
-    form = valid_form("szzx-2026-2", "center", uscc(n), f"申报单位{n}", consortium=False)
-    return handlers.create_application(
-        db, me(n), "szzx-2026-2", uscc=uscc(n), name=f"申报单位{n}", province="广东",
-        category="center", email=f"u{n}@example.com", form=form, now=OPEN,
-    )  # fmt: skip
+    return campaign_db(db_url)
 
 
 def rows(db: Database) -> dict[int, tuple[str, datetime | None]]:
