@@ -25,6 +25,7 @@ from rich.table import Table
 
 from deadlines import SHANGHAI, format_instant
 from programs.editions import Edition, load_edition
+from services import handlers
 from states.actors import Actor
 from states.lifecycle import State
 from states.rules import Refusal
@@ -152,13 +153,15 @@ class Demo:
         self.dir.mkdir(parents=True, exist_ok=True)
         os.environ["SHENBAO_DATABASE_URL"] = f"sqlite:///{self.dir / 'shenbao.db'}"
         os.environ["SHENBAO_MAIL"] = f"file:{self.dir / 'outbox'}"
-        from shenbao import wiring
+        from services import wiring
 
         wiring._database.cache_clear()
-        self.lc = wiring.lifecycle()
-        from store.review import Review
+        self.db = wiring.database()
 
-        self.review = Review(self.lc)
+    def state_of(self, app_id: int) -> str:
+        from services import queries
+
+        return queries.application(self.db, app_id).state
 
     def flow(self, name: str, **params: Any) -> dict[str, Any]:
         from flows.campaign import campaign
@@ -195,8 +198,6 @@ class Demo:
 
     # -- the campaign ----------------------------------------------------------------------------
     def run(self, n: int = 200) -> DemoResult:
-        from store.contacts import Contacts
-
         p, ed = self.plan, self.edition
         steps = 10
         with Progress(console=self.console) as progress:
@@ -207,12 +208,12 @@ class Demo:
                 progress.advance(task)
 
             self.prepare()
-            contacts = Contacts(self.lc.db)
-            contacts.add("ministry", "-", "coordinator@ministry.example.cn", "主管司局", p.opens)
+            handlers.add_contact(self.db, MINISTRY, "ministry", "-",
+                                 "coordinator@ministry.example.cn", now=p.opens, name="主管司局")  # fmt: skip
             for province in PROVINCES:
-                code = f"{province}商务主管部门"
-                contacts.add("province_commerce", province, f"{_slug(province)}@commerce.example.cn",
-                             code, p.opens)  # fmt: skip
+                handlers.add_contact(self.db, MINISTRY, "province_commerce", province,
+                                     f"{_slug(province)}@commerce.example.cn", now=p.opens,
+                                     name=f"{province}商务主管部门")  # fmt: skip
             opened = self.flow("campaign", edition=ed.id, year=ed.year, now=p.opens.isoformat())
             step(f"申报启动（批次 {ed.id}）；下一步 {opened['next_run']}")
 
@@ -260,9 +261,9 @@ class Demo:
                 form["basic"][key] = name
             email = f"contact{i + 1:03d}@applicant.example.cn"
             created = p.opens + timedelta(seconds=self.rng.uniform(0, window * 0.5))
-            app_id = self.lc.create_application(
-                ed.id, uscc=uscc, name=name, province=province, category=category,
-                email=email, form=form, now=created,
+            app_id = handlers.create_application(
+                self.db, Actor.parse(f"enterprise:{uscc}"), ed.id, uscc=uscc, name=name,
+                province=province, category=category, email=email, form=form, now=created,
             )  # fmt: skip
             self.result.applicants.append(
                 Applicant(app_id, uscc, name, province, category, valid, email)
@@ -276,7 +277,7 @@ class Demo:
                 continue  # forgets: reminded, then locked when the window closes
             when = p.opens + timedelta(seconds=self.rng.uniform(window * 0.5, window * 0.9))
             actor = Actor.parse(f"enterprise:{a.uscc}")
-            self._try("submit", self.lc.trigger, a.app_id, "submit", actor=actor, now=when)
+            self._try("submit", handlers.submit, self.db, actor, a.app_id, now=when)
 
     def remind(self) -> None:
         closes = self.plan.last_day.replace(hour=9, minute=0)
@@ -284,17 +285,16 @@ class Demo:
             self.flow("deadline_sweep", now=(closes - timedelta(days=days)).isoformat())
 
     def late(self) -> None:
-        drafts = [a for a in self.result.applicants if self.lc.get(a.app_id).status == "draft"]
+        drafts = [a for a in self.result.applicants if self.state_of(a.app_id) == "draft"]
         for a in drafts[:5]:
             actor = Actor.parse(f"enterprise:{a.uscc}")
-            self._try("late_submit", self.lc.trigger, a.app_id, "submit", actor=actor,
-                      now=self.plan.late)  # fmt: skip
+            self._try("late_submit", handlers.submit, self.db, actor, a.app_id, now=self.plan.late)
 
     def provincial_reviews(self) -> None:
         p = self.plan
         by_province: dict[str, list[Applicant]] = {}
         for a in self.result.applicants:
-            if self.lc.get(a.app_id).status == State.SUBMITTED.value:
+            if self.state_of(a.app_id) == State.SUBMITTED.value:
                 by_province.setdefault(a.province, []).append(a)
         depts = self.edition.reviewing_departments  # 两融: commerce, then industry
         for province, apps in sorted(by_province.items()):
@@ -306,17 +306,16 @@ class Demo:
                 ok = None
                 for who in actors:
                     kind = "recommend" if who is actor else "recommend_opinion"
-                    ok = self._try(kind, self.lc.trigger, a.app_id, "recommend",
-                                   actor=who, now=first_day)  # fmt: skip
+                    ok = self._try(kind, handlers.recommend, self.db, who, a.app_id, now=first_day)
                     if ok is None:
                         break
                 if ok is None:  # beyond quota: the province says no, with its reason
-                    self._try("reject", self.lc.trigger, a.app_id, "reject", actor=actor,
-                              now=last_day, reason="超出本地区推荐名额")  # fmt: skip
+                    self._try("reject", handlers.reject, self.db, actor, a.app_id, now=last_day,
+                              reason="超出本地区推荐名额")  # fmt: skip
 
     def scoring(self) -> str:
         p = self.plan
-        cid = self.review.campaign_id(self.edition.id, self.edition.year)
+        ed_id, year = self.edition.id, self.edition.year
         sheet = {
             "aggregation": "trimmed_mean",
             "conflict_same_province": True,
@@ -327,10 +326,10 @@ class Demo:
                 {"id": "cases", "label_zh": "典型案例", "max_points": 15, "weight": 1.5},
             ],
         }
-        self.review.define_sheet(cid, sheet, actor=MINISTRY, now=p.scoring)
+        handlers.define_sheet(self.db, MINISTRY, ed_id, sheet, now=p.scoring, year=year)
         apps = [
             a for a in self.result.applicants
-            if self.lc.get(a.app_id).status == State.EXPERT_SCORING.value
+            if self.state_of(a.app_id) == State.EXPERT_SCORING.value
         ]  # fmt: skip
         # distinct qualities, so that the only tie is the one made on purpose below
         draws = self.rng.sample(range(4000, 9800), len(apps))
@@ -346,27 +345,26 @@ class Demo:
         for a in apps:
             chosen = [e for e in experts if expert_province[e] != a.province][:5]
             if not conflict_tried:  # an expert of the applicant's own organisation is refused
-                self._try("assign", self.review.assign_expert, a.app_id, expert_id="E99",
-                          org_uscc=a.uscc, province=None, actor=MINISTRY, now=p.scoring)  # fmt: skip
+                self._try("assign", handlers.assign_expert, self.db, MINISTRY, a.app_id, "E99",
+                          org_uscc=a.uscc, province=None, now=p.scoring)  # fmt: skip
                 conflict_tried = True
             for e in chosen:
-                self.review.assign_expert(a.app_id, expert_id=e, org_uscc=None,
-                                          province=expert_province[e], actor=MINISTRY,
-                                          now=p.scoring)  # fmt: skip
+                handlers.assign_expert(self.db, MINISTRY, a.app_id, e, org_uscc=None,
+                                       province=expert_province[e], now=p.scoring)  # fmt: skip
             q = quality[a.app_id] / 100
             scores = {c["id"]: str((Decimal(c["max_points"]) * q).quantize(Decimal("0.01")))
                       for c in sheet["criteria"]}  # fmt: skip
             for e in chosen:
-                self.review.submit_score(a.app_id, expert_id=e, scores=scores,
-                                         actor=Actor.parse(f"expert:{e}"),
-                                         now=p.scoring + timedelta(days=3))  # fmt: skip
-        outcome = self.review.shortlist(cid, top_k=p.top_k, actor=MINISTRY, now=p.shortlist)
+                handlers.submit_score(self.db, Actor.parse(f"expert:{e}"), a.app_id, scores,
+                                      expert_id=e, now=p.scoring + timedelta(days=3))  # fmt: skip
+        outcome = handlers.shortlist(self.db, MINISTRY, ed_id, top_k=p.top_k, now=p.shortlist,
+                                     year=year)  # fmt: skip
         if not outcome.ties:
             return "入围线无并列"
         for tie in outcome.ties:
             choice = sorted(tie.app_ids)[: tie.slots_left]
-            self.review.resolve_tie(cid, tie.category, choice, actor=MINISTRY,
-                                    now=p.shortlist + timedelta(hours=2))  # fmt: skip
+            handlers.resolve_tie(self.db, MINISTRY, ed_id, tie.category, choice,
+                                 now=p.shortlist + timedelta(hours=2), year=year)  # fmt: skip
             names = "、".join(self.name_of(a) for a in tie.app_ids)
             chosen = "、".join(self.name_of(a) for a in choice)
             self.result.notes.append(
@@ -381,20 +379,21 @@ class Demo:
         label = run["done"].get("notice", "")
         listed = [
             a for a in self.result.applicants
-            if self.lc.get(a.app_id).status == State.PUBLIC_NOTICE.value
+            if self.state_of(a.app_id) == State.PUBLIC_NOTICE.value
         ]  # fmt: skip
         upheld, dismissed = listed[0], listed[1]
         contact = "13900000000 张先生"
-        o1 = self.review.file_objection(upheld.app_id, contact=contact, reason="申报材料中的营业收入与审计报告不符",
-                                        actor=Actor.parse("public"), now=p.objections)  # fmt: skip
-        o2 = self.review.file_objection(dismissed.app_id, contact=contact, reason="疑似存在不良信用记录",
-                                        actor=Actor.parse("public"), now=p.objections)  # fmt: skip
-        self.review.resolve_objection(o1, "upheld", reason="经核查，营业收入数据不实",
-                                      actor=MINISTRY, now=p.objections + timedelta(hours=5))  # fmt: skip
-        self.review.resolve_objection(o2, "dismissed", reason="经核查，信用记录良好",
-                                      actor=MINISTRY, now=p.objections + timedelta(hours=6))  # fmt: skip
-        self._try("late_objection", self.review.file_objection, dismissed.app_id, contact=contact,
-                  reason="补充异议", actor=Actor.parse("public"), now=p.after_period)  # fmt: skip
+        public = Actor.parse("public")
+        o1 = handlers.file_objection(self.db, public, upheld.app_id, contact=contact,
+                                     reason="申报材料中的营业收入与审计报告不符", now=p.objections)  # fmt: skip
+        o2 = handlers.file_objection(self.db, public, dismissed.app_id, contact=contact,
+                                     reason="疑似存在不良信用记录", now=p.objections)  # fmt: skip
+        handlers.resolve_objection(self.db, MINISTRY, o1, "upheld", reason="经核查，营业收入数据不实",
+                                   now=p.objections + timedelta(hours=5))  # fmt: skip
+        handlers.resolve_objection(self.db, MINISTRY, o2, "dismissed", reason="经核查，信用记录良好",
+                                   now=p.objections + timedelta(hours=6))  # fmt: skip
+        self._try("late_objection", handlers.file_objection, self.db, public, dismissed.app_id,
+                  contact=contact, reason="补充异议", now=p.after_period)  # fmt: skip
         closed = self.flow("deadline_sweep", now=p.close_notice.isoformat())
         self.result.notes.append(
             f"公示 {label}：对 {upheld.name} 的异议成立（移出名单），对 {dismissed.name} 的异议"
@@ -412,7 +411,7 @@ class Demo:
         year = opened["report_year"]
         confirmed = [
             a for a in self.result.applicants
-            if self.lc.get(a.app_id).status == State.CONFIRMED.value
+            if self.state_of(a.app_id) == State.CONFIRMED.value
         ]  # fmt: skip
         for days in (7, 1):
             self.flow("deadline_sweep",
@@ -421,13 +420,12 @@ class Demo:
         for a in confirmed[2:]:
             data = example_annual_report(ed.id, report={"year": year})
             when = p.report_due_day - timedelta(days=self.rng.randint(1, 20), hours=-10)
-            self._try("report", self.review.submit_report, a.app_id, year, data,
-                      actor=Actor.parse(f"enterprise:{a.uscc}"), now=when)  # fmt: skip
+            self._try("report", handlers.submit_report, self.db, Actor.parse(f"enterprise:{a.uscc}"),
+                      a.app_id, year, data, now=when)  # fmt: skip
         data = example_annual_report(ed.id, report={"year": year})
         one_day_late = p.report_due_day + timedelta(days=1, hours=10)
-        submitted = self.review.submit_report(late.app_id, year, data,
-                                              actor=Actor.parse(f"enterprise:{late.uscc}"),
-                                              now=one_day_late)  # fmt: skip
+        submitted = handlers.submit_report(self.db, Actor.parse(f"enterprise:{late.uscc}"),
+                                           late.app_id, year, data, now=one_day_late)  # fmt: skip
         self.flow("deadline_sweep", now=(p.report_due_day + timedelta(days=8)).isoformat())
         self.result.notes.append(
             f"{year} 年度报告：{late.name} 于 {format_instant(one_day_late)} 提交，逾期 "
@@ -454,6 +452,7 @@ KIND_ZH = {
     "submit": "提交申报",
     "late_submit": "截止后提交",
     "recommend": "省级推荐",
+    "recommend_opinion": "省级部门推荐意见（两个部门中的第一个）",
     "reject": "省级不予推荐",
     "assign": "指派评审专家",
     "late_objection": "公示期后异议",
@@ -497,8 +496,10 @@ def shenbao_command() -> str:
 
 def summary(console: Console, demo: Demo) -> None:
     """Tables per state and per province, then where to look (commands printed whole)."""
-    rows = demo.lc.list_applications(edition=demo.edition.id)
-    by_state = Counter(a.status for a, _ in rows)
+    from services import queries
+
+    rows = queries.list_applications(demo.db, edition=demo.edition.id)
+    by_state = Counter(a.state for a in rows)
     table = Table(title=f"{demo.edition.id}（{demo.edition.title}）：各状态申报数")
     table.add_column("状态")
     table.add_column("state")
@@ -508,8 +509,8 @@ def summary(console: Console, demo: Demo) -> None:
             table.add_row(state.staff_name, state.value, str(by_state[state.value]))
     console.print(table)
     by_province: dict[str, Counter[str]] = {}
-    for a, _ in rows:
-        by_province.setdefault(a.province or a.group_name or "-", Counter())[a.status] += 1
+    for a in rows:
+        by_province.setdefault(a.province or a.group or "-", Counter())[a.state] += 1
     prov = Table(title="各省份")
     cols = ["申报", "获推荐", "确认", "未推荐或未提交"]
     prov.add_column("省份")
@@ -534,7 +535,7 @@ def summary(console: Console, demo: Demo) -> None:
     for note in demo.result.notes:
         console.print(f"• {note}", soft_wrap=True)
     mails = len(list((demo.dir / "outbox").glob("*.eml")))
-    first = rows[0][0] if rows else None
+    first = rows[0] if rows else None
     exe = shenbao_command()
     db = f"SHENBAO_DATABASE_URL=sqlite:///{demo.dir / 'shenbao.db'}"
     prefect = Path(exe).with_name("prefect") if exe != "shenbao" else Path("prefect")

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
+from services import queries
 from store import audit
 from store.review_models import AnnualReport
 
@@ -20,7 +21,7 @@ def test_demo_runs_a_whole_campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SHENBAO_DATABASE_URL", "sqlite://")  # replaced by the demo's own
     demo = Demo("liangrong-2021", tmp_path / "demo", Console(quiet=True))
     result = demo.run(80)
-    states = Counter(a.status for a, _ in demo.lc.list_applications(edition="liangrong-2021"))
+    states = Counter(a.state for a in queries.list_applications(demo.db, edition="liangrong-2021"))
     assert states["confirmed"] >= 5
     assert states["removed_after_notice"] == 1  # the upheld objection
     assert states["lapsed"] > 0 and states["not_shortlisted"] > 0
@@ -28,7 +29,16 @@ def test_demo_runs_a_whole_campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.events["late_objection:refused:ObjectionOnlyDuringNotice"] == 1
     assert result.events["assign:refused:AvoidConflictOfInterest"] == 1
     assert any("入围线并列" in note for note in result.notes)
-    with demo.lc.db.sessions() as s:
+    from shenbao.demo import summary
+
+    console = Console(record=True, width=200)
+    summary(console, demo)
+    printed = console.export_text()
+    assert "各状态申报数" in printed and "各省份" in printed
+    confirmed_row = next(line for line in printed.splitlines() if "│ confirmed" in line)
+    assert confirmed_row.rstrip(" │").endswith(str(states["confirmed"]))
+    assert "audit history" in printed
+    with demo.db.sessions() as s:
         assert list(audit.verify(s)) == []
         late = s.scalars(select(AnnualReport).where(AnnualReport.overdue.is_(True))).all()
     assert [r.working_days_late for r in late if r.submitted_at is not None] == [1]
