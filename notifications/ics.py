@@ -59,19 +59,52 @@ def deadline_event(
         raise ValueError("stamp: naive datetime refused (must be time-zone-aware)")
     end = deadline.astimezone(SHANGHAI)
 
-    cal = icalendar.Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", end - EVENT_LENGTH)
-    event.add("dtend", end)
-    event.add("summary", summary)
+    lines = [
+        "BEGIN:VEVENT",
+        _text_line("SUMMARY", summary),
+        f"DTSTART;TZID=Asia/Shanghai:{_local(end - EVENT_LENGTH)}",
+        f"DTEND;TZID=Asia/Shanghai:{_local(end)}",
+        f"DTSTAMP:{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        _text_line("UID", uid),
+    ]
     if description:
-        event.add("description", description)
-    event.add("transp", "TRANSPARENT")
-    cal.add_component(event)
-    head, begin, rest = cal.to_ical().partition(b"BEGIN:VEVENT\r\n")
-    return head + _vtimezone_ical() + begin + rest
+        lines.append(_text_line("DESCRIPTION", description))
+    lines += ["TRANSP:TRANSPARENT", "END:VEVENT", "END:VCALENDAR", ""]
+    return _HEAD + _vtimezone_ical() + "\r\n".join(lines).encode("utf-8")
+
+
+# The calendar's own lines, in the order icalendar writes them (VERSION, PRODID, METHOD).
+_HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nMETHOD:PUBLISH\r\n".encode()
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}"
+
+
+def _text_line(name: str, value: str) -> str:
+    """One TEXT property (RFC 5545 3.3.11 escaping), folded at 75 octets (3.1), never inside a
+    UTF-8 character nor right after the backslash of an escape (as the icalendar library does)."""
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+    line = f"{name}:{escaped}"
+    if len(line.encode("utf-8")) < 75:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if current and size + width >= 75:
+            carry = current.pop() if len(current) > 1 and current[-1] == "\\" else None
+            parts.append("".join(current))
+            current, size = ([carry], 1) if carry else ([], 0)
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
