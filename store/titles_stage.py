@@ -3,12 +3,12 @@ days), who is late; recertification opened, renewed (a new term) or the title re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -24,10 +24,13 @@ from states.actors import Actor
 from states.campaign_rules import CampaignFacts, check_campaign
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import RecertFacts, edition_clauses
+from states.rules import Outcome, RecertFacts, edition_clauses
 from store import events
-from store.models import Application
+from store.models import Application, Campaign
 from store.review_base import (
+    ACCEPTED,
+    EventBatch,
+    EventResult,
     ReviewBase,
     _On,
     _require_role,
@@ -40,7 +43,18 @@ from store.review_models import (
     Recertification,
     Title,
 )
-from store.transitions import NotFound, Request, Result
+from store.transitions import CHUNK, Conflict, NotFound, Request, Result
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One enterprise's annual report in a batch."""
+
+    actor: Actor
+    app_id: int
+    report_year: int
+    data: Mapping[str, Any]
+    refused: Outcome | None = None  # decided before the batch (the act's role table)
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,137 @@ class TitleStage(ReviewBase):
                 },
             )
             return ReportSubmitted(report.id, report_year, report.due_date, late > 0, late)
+
+    def report_many(self, items: Sequence[ReportItem], *, now: datetime) -> list[EventResult]:
+        """Many enterprises' reports in one unit of work, each checked as `submit_report` checks
+        it (the holder, a title, the report opened and not yet submitted, also within the batch,
+        every problem of its content); `item.refused` (the act's role table) is recorded as that
+        refusal alone. A late report is accepted and marked with the working days late."""
+        require_aware(now, "--now")
+        trigger = "report:submit"
+        calendar = self.calendar
+        with self.db.transaction() as s:
+            batch = EventBatch(s, [i.app_id for i in items])
+            editions = {
+                c.id: load_edition(c.edition_id)
+                for c in s.scalars(
+                    select(Campaign).where(
+                        Campaign.id.in_({c.campaign_id for c in batch.chains.values()})
+                    )
+                )
+            }
+            ids = sorted(batch.chains)
+            titles: dict[int, Title] = {}
+            reports: dict[tuple[int, int], AnnualReport] = {}
+            for k in range(0, len(ids), CHUNK):
+                part = ids[k : k + CHUNK]
+                for title in s.scalars(select(Title).where(Title.application_id.in_(part))):
+                    titles[title.application_id] = title
+                stmt = (
+                    select(AnnualReport)
+                    .join(Title, AnnualReport.title_id == Title.id)
+                    .where(Title.application_id.in_(part))
+                )
+                for report in s.scalars(stmt):
+                    reports[(report.title_id, report.report_year)] = report
+            late_by_due: dict[date, int] = {}
+            submitted: dict[int, datetime] = {}
+            updates: list[dict[str, Any]] = []
+            results: list[EventResult] = []
+            for item in items:
+                chain = batch.chains[item.app_id]
+                edition = editions[chain.campaign_id]
+                title = titles.get(chain.id)
+                report = reports.get((title.id, item.report_year)) if title is not None else None
+                outcome: Outcome | None = item.refused
+                at = None if report is None else submitted.get(report.id, report.submitted_at)
+                if outcome is None:
+                    problems = (
+                        tuple(_report_problems(title.edition_id, item.report_year, item.data))
+                        if report is not None and title is not None
+                        else ()
+                    )
+                    outcome = evaluate_event(
+                        EventFacts(
+                            event=trigger,
+                            actor=item.actor,
+                            now=now,
+                            application=application_facts(chain, edition.id),
+                            report=ReportEventFacts(
+                                item.report_year,
+                                title.status if title is not None else None,
+                                report is not None,
+                                format_instant(at) if at is not None else None,
+                                holder_uscc=chain.uscc,
+                                problems=problems,
+                            ),
+                            clauses=edition_clauses(edition),
+                        )
+                    )
+                if not outcome.accepted:
+                    seq = batch.record(
+                        chain.id, trigger, item.actor, now, accepted=False, rule=outcome.rule,
+                        message=outcome.message,
+                    )  # fmt: skip
+                    results.append(EventResult(chain.id, False, outcome.rule, outcome.message, seq))
+                    continue
+                assert title is not None and report is not None
+                late = late_by_due.get(report.due_date)
+                if late is None:
+                    late = late_by_due[report.due_date] = events.working_days_late(
+                        report.due_date, now, calendar.count_working_days
+                    )
+                version = calendar.version if late else ""
+                submitted[report.id] = now  # a second report in this batch is refused
+                updates.append(
+                    {
+                        "b_id": report.id,
+                        "b_at": now,
+                        "b_by": str(item.actor),
+                        "b_data": dict(item.data),
+                        "b_overdue": late > 0,
+                        "b_late": late,
+                        "b_version": version,
+                    }
+                )
+                when = f"{late} working day(s) late" if late else "on time"
+                seq = batch.record(
+                    chain.id, trigger, item.actor, now, accepted=True, rule=ACCEPTED,
+                    message=f"accepted: annual report on {item.report_year} of application "
+                    f"{chain.id}, {when} (due {report.due_date.isoformat()})",
+                    details={
+                        "report": {
+                            "year": item.report_year,
+                            "due_date": report.due_date.isoformat(),
+                            "overdue": late > 0,
+                            "working_days_late": late,
+                            "calendar_version": version,
+                        }
+                    },
+                )  # fmt: skip
+                done = ReportSubmitted(report.id, item.report_year, report.due_date, late > 0, late)
+                results.append(EventResult(chain.id, True, ACCEPTED, "", seq, done))
+            if updates:
+                r = AnnualReport.__table__
+                stmt = (
+                    update(r)
+                    .where(r.c.id == bindparam("b_id"), r.c.submitted_at.is_(None))
+                    .values(
+                        submitted_at=bindparam("b_at"),
+                        submitted_by=bindparam("b_by"),
+                        data=bindparam("b_data"),
+                        overdue=bindparam("b_overdue"),
+                        working_days_late=bindparam("b_late"),
+                        calendar_version=bindparam("b_version"),
+                    )
+                )
+                if s.connection().execute(stmt, updates).rowcount != len(updates):
+                    raise Conflict(
+                        "冲突: a report was submitted by another transaction at the same time; "
+                        "nothing was changed, reload and try again"
+                    )
+            batch.write()
+        return results
 
     def overdue(
         self,
