@@ -592,13 +592,16 @@ class TitleStage(ReviewBase):
 def _report_problems(edition_id: str, report_year: int, data: Mapping[str, Any]) -> list[str]:
     """Every problem in a yearly report: the edition's report form, and the year it is for."""
     from programs.forms import validate_annual_report  # loaded on first use (xlsx, docx)
+    from programs.forms.resolve import forms_edition_id
+
+    forms = forms_edition_id(load_edition(edition_id))  # an edition without forms of its own
 
     # the year reported on is the title's (reports continue 每年 while the title stands, renewed
     # terms included: 商办服贸函〔2021〕360号 附件1 十一、十三), checked against the report opened
     # below; the form's year span (the edition's first term) does not bound it
     problems = [
         str(issue)
-        for issue in validate_annual_report(edition_id, data)
+        for issue in validate_annual_report(forms, data)
         if not (issue.path == "report.year" and issue.code == "year_span")
     ]
     section = data.get("report") if isinstance(data, Mapping) else None
