@@ -22,8 +22,8 @@ and prints seconds per stage, the process's peak resident memory after it, appli
 second, and how the time per application grows from one size to the next (1.00 = linear).
 The edition is szzx-2026-2 under another id, with quotas scaled to N and an annual report rule
 (that edition states none). Inputs (forms, actors, scores, reports) are built outside the clock;
-the clock covers handler calls only. `--profile STAGE` runs pyinstrument over that stage at
-`--profile-size` on the first database given and prints its tree.
+the clock covers handler calls only. `--profile STAGE,...` runs pyinstrument over those stages
+at `--profile-size` on the first database given, prints their trees and stops after the last.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def run(url: str, n: int, batch: int, profile: str | None = None) -> dict[str, t
 
     def stage(name: str, body: Callable[[], float]) -> None:
         gc.collect()
-        if profile == name:
+        if name in profile:
             from pyinstrument import Profiler
 
             profiler = Profiler()
@@ -314,6 +314,9 @@ def run(url: str, n: int, batch: int, profile: str | None = None) -> dict[str, t
     }  # fmt: skip
     for name in STAGES:
         stage(name, bodies[name])
+        if profile and name == profile[-1]:  # the stages after it are not measured
+            db.dispose()
+            raise SystemExit(0)
     from sqlalchemy import func
 
     with db.sessions() as s:
@@ -345,7 +348,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--pg-prefix", default="shenbao_bench_", help="temporary database names")
-    ap.add_argument("--profile", choices=STAGES, help="pyinstrument over this stage")
+    ap.add_argument("--profile", default="", help="pyinstrument over these stages (a,b,...)")
     ap.add_argument("--profile-size", type=int, default=10_000)
     args = ap.parse_args()
     sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
@@ -353,7 +356,10 @@ def main() -> None:
     for name in dbs:
         if name not in ("sqlite", "postgresql"):
             raise SystemExit(f"--db: '{name}' is not sqlite or postgresql")
-    if args.profile:
+    profile = tuple(x for x in STAGES if x in args.profile.split(","))
+    if args.profile and not profile:
+        raise SystemExit(f"--profile: none of {args.profile} is a stage ({', '.join(STAGES)})")
+    if profile:
         sizes, dbs = [args.profile_size], dbs[:1]
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     tmp = Path(tempfile.mkdtemp(prefix="shenbao-campaign-"))
@@ -368,7 +374,7 @@ def main() -> None:
                 )
                 if name == "sqlite":
                     path = tmp / f"campaign-{n}.db"
-                    figures = run(f"sqlite:///{path}", n, args.batch, args.profile)
+                    figures = run(f"sqlite:///{path}", n, args.batch, profile)
                     path.unlink(missing_ok=True)
                 else:
                     from tests.conftest import drop_pg_database, pg_available
@@ -378,7 +384,7 @@ def main() -> None:
                         break
                     db_name, url = create_database(args.pg, args.pg_prefix)
                     try:
-                        figures = run(url, n, args.batch, args.profile)
+                        figures = run(url, n, args.batch, profile)
                     finally:
                         drop_pg_database(args.pg, db_name)
                 total = sum(figures[s][0] for s in STAGES)

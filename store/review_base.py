@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from deadlines import (
     Calendar,
@@ -35,6 +35,8 @@ from store.service import Lifecycle
 from store.transitions import CHUNK, Conflict, NotFound, Request, Result
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
+# campaign-wide reads of application rows: the form is loaded only if something reads it
+WITHOUT_FORM = (defer(Application.form), defer(Application.form_check))
 
 
 class _Refused(Exception):

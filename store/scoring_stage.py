@@ -41,6 +41,7 @@ from states.rules import Outcome, Refusal, ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
     ACCEPTED,
+    WITHOUT_FORM,
     EventBatch,
     EventResult,
     ReviewBase,
@@ -720,6 +721,7 @@ class ScoringStage(ReviewBase):
     ) -> dict[int, _AppScoring]:
         apps = s.scalars(
             select(Application)
+            .options(*WITHOUT_FORM)  # the ranking reads no form
             .where(Application.campaign_id == campaign_id, Application.status.in_(SCORED_STATES))
             .order_by(Application.id)
         ).all()

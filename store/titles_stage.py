@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -17,7 +17,7 @@ from deadlines import (
     require_aware,
 )
 from programs import text
-from programs.editions import load_edition
+from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
 from states.actors import Actor
@@ -131,49 +131,52 @@ class TitleStage(ReviewBase):
         skipped: dict[int, str] = {}
         with self._tx(now) as tx:
             s = tx.session
-            titles = s.scalars(
-                select(Title)
-                .where(Title.edition_id == edition.id, Title.status == title_rules.TITLE_ACTIVE)
-                .order_by(Title.application_id)
+            t = Title.__table__
+            titles = s.execute(
+                select(t.c.id, t.c.application_id, t.c.confirmed_on)
+                .where(t.c.edition_id == edition.id, t.c.status == title_rules.TITLE_ACTIVE)
+                .order_by(t.c.application_id)
             ).all()
-            existing = {
-                t_id
-                for t_id in s.scalars(
+            existing = set(
+                s.scalars(
                     select(AnnualReport.title_id).where(AnnualReport.report_year == report_year)
                 )
-            }
-            for title in titles:
-                first = rule.first_report_year(title.confirmed_on)
+            )
+            due_now: list[tuple[int, int]] = []
+            for title_id, app_id, confirmed_on in titles:
+                first = rule.first_report_year(confirmed_on)
                 if report_year < first:
-                    skipped[title.application_id] = (
+                    skipped[app_id] = (
                         f"first report of this title is on {first} (confirmed "
-                        f"{title.confirmed_on.isoformat()}; {rule.clause})"
+                        f"{confirmed_on.isoformat()}; {rule.clause})"
                     )
-                    continue
-                if title.id in existing:
-                    skipped[title.application_id] = f"the report on {report_year} is already open"
-                    continue
-                app = self._app(s, title.application_id, lock=True)
-                s.add(
-                    AnnualReport(
-                        title_id=title.id,
-                        report_year=report_year,
-                        due_date=due,
-                        opened_at=now,
-                        overdue=False,
-                    )
+                elif title_id in existing:
+                    skipped[app_id] = f"the report on {report_year} is already open"
+                else:
+                    due_now.append((title_id, app_id))
+            # the applications' rows (locked), their chains extended with Core statements
+            batch = EventBatch(s, [a for _, a in due_now])
+            rows = []
+            for title_id, app_id in due_now:
+                rows.append(
+                    {
+                        "title_id": title_id,
+                        "report_year": report_year,
+                        "due_date": due,
+                        "opened_at": now,
+                        "overdue": False,
+                    }
                 )
-                self._event(
-                    s,
-                    app,
-                    "report:open",
-                    actor,
-                    now,
-                    f"accepted: annual report on {report_year} opened for application {app.id}, "
-                    f"due {due.isoformat()}",
+                batch.record(
+                    app_id, "report:open", actor, now, accepted=True, rule=ACCEPTED,
+                    message=f"accepted: annual report on {report_year} opened for application "
+                    f"{app_id}, due {due.isoformat()}",
                     details={"report": {"year": report_year, "due_date": due.isoformat()}},
-                )
-                opened.append(app.id)
+                )  # fmt: skip
+                opened.append(app_id)
+            if rows:
+                s.execute(insert(AnnualReport.__table__), rows)
+            batch.write()
         return ReportsOpened(report_year, due, opened, skipped)
 
     def submit_report(
@@ -204,7 +207,7 @@ class TitleStage(ReviewBase):
             )
             edition = load_edition(app.campaign.edition_id)
             problems = (
-                tuple(_report_problems(title.edition_id, report_year, data))
+                tuple(_report_problems(load_edition(title.edition_id), report_year, data))
                 if report is not None and title is not None
                 else ()
             )
@@ -293,6 +296,14 @@ class TitleStage(ReviewBase):
                     reports[(report.title_id, report.report_year)] = report
             late_by_due: dict[date, int] = {}
             submitted: dict[int, datetime] = {}
+            by_id: dict[str, Edition] = {}
+
+            def forms_of(edition_id: str) -> Edition:
+                found = by_id.get(edition_id)
+                if found is None:
+                    found = by_id[edition_id] = load_edition(edition_id)
+                return found
+
             updates: list[dict[str, Any]] = []
             results: list[EventResult] = []
             for item in items:
@@ -304,7 +315,11 @@ class TitleStage(ReviewBase):
                 at = None if report is None else submitted.get(report.id, report.submitted_at)
                 if outcome is None:
                     problems = (
-                        tuple(_report_problems(title.edition_id, item.report_year, item.data))
+                        tuple(
+                            _report_problems(
+                                forms_of(title.edition_id), item.report_year, item.data
+                            )
+                        )
                         if report is not None and title is not None
                         else ()
                     )
@@ -589,12 +604,12 @@ class TitleStage(ReviewBase):
             return s.scalar(select(Title).where(Title.application_id == app_id))
 
 
-def _report_problems(edition_id: str, report_year: int, data: Mapping[str, Any]) -> list[str]:
+def _report_problems(edition: Edition, report_year: int, data: Mapping[str, Any]) -> list[str]:
     """Every problem in a yearly report: the edition's report form, and the year it is for."""
     from programs.forms import validate_annual_report  # loaded on first use (xlsx, docx)
     from programs.forms.resolve import forms_edition_id
 
-    forms = forms_edition_id(load_edition(edition_id))  # an edition without forms of its own
+    forms = forms_edition_id(edition)  # an edition without forms of its own takes its program's
 
     # the year reported on is the title's (reports continue 每年 while the title stands, renewed
     # terms included: 商办服贸函〔2021〕360号 附件1 十一、十三), checked against the report opened
