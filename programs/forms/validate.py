@@ -133,6 +133,9 @@ def count_chars(text: str) -> int:
 def is_absent(value: Any) -> bool:
     if value is None:
         return True
+    kind = type(value)
+    if kind is int or kind is Decimal:  # the usual values first, as the checks below decide
+        return False
     if isinstance(value, str):
         return not value.strip()
     if isinstance(value, list | tuple | dict):
@@ -435,12 +438,11 @@ class _Parser:
             return self._type_error(item, raw, path, "数值", "a number")
         if integer and number != number.to_integral_value():
             return self._type_error(item, raw, path, "整数", "a whole number")
-        shown = format_quantity(number, item.unit)
         if item.cap is not None and abs(number) > item.cap:
             self.issue(
                 path,
                 "magnitude",
-                f"{item.label_zh}数值异常（{shown}），超过上限{format_quantity(item.cap, item.unit)}",
+                f"{item.label_zh}数值异常（{format_quantity(number, item.unit)}），超过上限{format_quantity(item.cap, item.unit)}",
                 f"implausible magnitude {number}: above {item.cap}"
                 + (f" {item.unit}" if item.unit else ""),
             )
@@ -459,7 +461,7 @@ class _Parser:
             self.issue(
                 path,
                 "percent_range",
-                f"{item.label_zh}应在0%至100%之间，实际为{shown}",
+                f"{item.label_zh}应在0%至100%之间，实际为{format_quantity(number, item.unit)}",
                 f"percentage must be between 0 and 100, got {number}",
             )
             return INVALID
@@ -467,7 +469,7 @@ class _Parser:
             self.issue(
                 path,
                 "negative",
-                f"{item.label_zh}不得为负数，实际为{shown}",
+                f"{item.label_zh}不得为负数，实际为{format_quantity(number, item.unit)}",
                 f"must not be negative, got {number}",
             )
             return INVALID
@@ -475,7 +477,7 @@ class _Parser:
             self.issue(
                 path,
                 "out_of_range",
-                f"{item.label_zh}不得小于{format_quantity(item.min, item.unit)}，实际为{shown}",
+                f"{item.label_zh}不得小于{format_quantity(item.min, item.unit)}，实际为{format_quantity(number, item.unit)}",
                 f"must be at least {item.min}, got {number}",
             )
             return INVALID
@@ -483,7 +485,7 @@ class _Parser:
             self.issue(
                 path,
                 "out_of_range",
-                f"{item.label_zh}不得大于{format_quantity(item.max, item.unit)}，实际为{shown}",
+                f"{item.label_zh}不得大于{format_quantity(item.max, item.unit)}，实际为{format_quantity(number, item.unit)}",
                 f"must be at most {item.max}, got {number}",
             )
             return INVALID
