@@ -1,20 +1,29 @@
 """A campaign of N applications end to end through the command handlers in batch mode.
 
 Run: python bench/campaign_bench.py [--sizes 1000,10000,100000] [--db sqlite,postgresql]
-         [--batch 1000] [--pg URL]
+         [--batch 1000] [--pg URL] [--profile STAGE --profile-size N]
 Per size and database (a temporary SQLite file; a temporary PostgreSQL database) it runs, with
 the real handlers (authorisation, checks, policy, audit chain and anchors, outbox, quotas):
 
-  create    `handlers.create_many`: drafts with their forms (validation + eligibility per form)
-  submit    `handlers.submit_many`: every enterprise submits its own, many actors a batch
-  recommend `handlers.recommend_many` per province, within quotas (about a third recommended)
-  scoring   `handlers.open_scoring`: every recommended application into expert scoring
+  create     `handlers.create_many`: drafts with their forms (validation + eligibility per form)
+  submit     `handlers.submit_many`: every enterprise submits its own, many actors a batch
+  recommend  `handlers.recommend_many` per province, within quotas (about a third recommended)
+  scoring    `handlers.define_sheet` and `handlers.open_scoring`: the recommended into scoring
+  assign     `handlers.assign_many`: 3 experts to each (conflict-of-interest checks per item)
+  score      `handlers.score_many`: each of the 3 experts scores, many experts a batch
+  shortlist  `handlers.shortlist` by a minimum score (about half shortlisted)
+  publish    `handlers.publish_notice`: the 公示 of the shortlist
+  objections `handlers.file_objection` x5 during the period, `handlers.resolve_objection` x5
+  close      `handlers.close_notice` after the period: titles confirmed
+  report     `handlers.open_reports` and `handlers.report_many`: the first annual report of each
+             title, every enterprise its own
 
 and prints seconds per stage, the process's peak resident memory after it, applications per
 second, and how the time per application grows from one size to the next (1.00 = linear).
-The stages after scoring (3 experts' assignments and scores each, shortlist, 公示, objections,
-close, the first annual report) have no batch handlers yet and are not run here.
-Inputs (forms, actors) are built outside the clock; the clock covers handler calls only.
+The edition is szzx-2026-2 under another id, with quotas scaled to N and an annual report rule
+(that edition states none). Inputs (forms, actors, scores, reports) are built outside the clock;
+the clock covers handler calls only. `--profile STAGE,...` runs pyinstrument over those stages
+at `--profile-size` on the first database given, prints their trees and stops after the last.
 """
 
 from __future__ import annotations
@@ -36,7 +45,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 EDITION = "szzx-2099-campaign"
-STAGES = ("create", "submit", "recommend", "scoring")
+STAGES = (
+    "create", "submit", "recommend", "scoring", "assign", "score", "shortlist", "publish",
+    "objections", "close", "report",
+)  # fmt: skip
+EXPERTS = 30  # the pool: expert k works in 北京 or 上海 for an organisation of its own
+REPORT_RULE = """
+[annual_report]
+month = 11
+day = 30
+same_year = true
+first_report_offset = 1
+clause = "bench: 每年11月30日前报送本年度"
+
+[clauses]"""
+SHEET = {
+    "aggregation": "mean",
+    "criteria": [
+        {"id": "capability", "label_zh": "服务能力", "max_points": 40},
+        {"id": "results", "label_zh": "建设成效", "max_points": 60},
+    ],
+}
 
 
 def bench_edition(n: int) -> str:
@@ -45,7 +74,8 @@ def bench_edition(n: int) -> str:
     text = (ROOT / "programs" / "editions" / "szzx-2026-2.toml").read_text(encoding="utf-8")
     text = text.replace('id = "szzx-2026-2"', f'id = "{EDITION}"')
     text = text.replace("province_default = 2", f"province_default = {per_province}")
-    return text.replace("limit = 3", f"limit = {per_province}")
+    text = text.replace("limit = 3", f"limit = {per_province}")
+    return text.replace("\n[clauses]", REPORT_RULE, 1)
 
 
 def peak_mb() -> float:
@@ -58,16 +88,21 @@ def chunks(n: int, size: int) -> Iterator[range]:
         yield range(i, min(n, i + size))
 
 
-def run(url: str, n: int, batch: int) -> dict[str, tuple[float, float]]:
+def run(url: str, n: int, batch: int, profile: str | None = None) -> dict[str, tuple[float, float]]:
+    from sqlalchemy import select
+
     from deadlines import SHANGHAI
-    from programs.forms import example_form
+    from programs.forms import example_annual_report, example_form
     from programs.provinces import all_provinces
     from services import handlers
     from states.actors import Actor
+    from store import audit
     from store.bulk import NewApplication
     from store.db import Database
     from store.migrations import upgrade
-    from store.models import Application
+    from store.models import Application, AuditRecord
+    from store.scoring_stage import ExpertItem, ScoreItem
+    from store.titles_stage import ReportItem
     from tests.conftest import uscc
 
     upgrade(url)
@@ -86,7 +121,16 @@ def run(url: str, n: int, batch: int) -> dict[str, tuple[float, float]]:
 
     def stage(name: str, body: Callable[[], float]) -> None:
         gc.collect()
-        out[name] = (body(), peak_mb())
+        if name in profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            profiler.start()
+            out[name] = (body(), peak_mb())
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+        else:
+            out[name] = (body(), peak_mb())
 
     def form_of(i: int) -> dict[str, Any]:
         form = {k: (dict(v) if isinstance(v, dict) else v) for k, v in template.items()}
@@ -147,31 +191,154 @@ def run(url: str, n: int, batch: int) -> dict[str, tuple[float, float]]:
         assert recommended, "nothing recommended"
         return spent
 
+    at_scoring = datetime(2026, 7, 1, 10, tzinfo=SHANGHAI)
+    at_scored = datetime(2026, 7, 10, 10, tzinfo=SHANGHAI)
+    publish_at = datetime(2026, 8, 3, 10, tzinfo=SHANGHAI)  # Monday: 5 working days to 8-7
+    in_period = datetime(2026, 8, 5, 10, tzinfo=SHANGHAI)
+    closed_at = datetime(2026, 8, 11, 10, tzinfo=SHANGHAI)
+    report_year = 2027  # the first report of a title confirmed in 2026
+    reports_open = datetime(2027, 10, 8, 10, tzinfo=SHANGHAI)
+    reports_at = datetime(2027, 11, 2, 10, tzinfo=SHANGHAI)
+    in_scoring: list[int] = []
+    confirmed: list[int] = []
+    experts = [(f"e{k}", uscc(10_000_000 + k), "北京" if k % 2 else "上海") for k in range(EXPERTS)]
+
+    # every application's three experts and their scores (the total decides about half)
+    def panel(app_id: int) -> list[tuple[str, str, str]]:
+        return [experts[(app_id + j * 7) % EXPERTS] for j in range(3)]
+
+    def points(app_id: int, j: int) -> dict[str, object]:
+        return {"capability": 10 + (app_id * 7 + j) % 31, "results": 15 + (app_id * 13 + j) % 46}
+
     def scoring() -> float:
         t0 = time.perf_counter()
-        moved = handlers.open_scoring(
-            db, ministry, EDITION, now=datetime(2026, 7, 1, 10, tzinfo=SHANGHAI)
-        )
+        handlers.define_sheet(db, ministry, EDITION, SHEET, now=at_scoring)
+        moved = handlers.open_scoring(db, ministry, EDITION, now=at_scoring)
         spent = time.perf_counter() - t0
         refused = [r for r in moved if not r.accepted]
         assert not refused, refused[0]
+        in_scoring.extend(r.application_id for r in moved)
         return spent
 
-    stage("create", create)
-    stage("submit", submit)
-    stage("recommend", recommend)
-    stage("scoring", scoring)
-    from sqlalchemy import func, select
+    def assign() -> float:
+        items = [
+            ExpertItem(a, e, org, province) for a in in_scoring for e, org, province in panel(a)
+        ]
+        spent = 0.0
+        for k in range(0, len(items), batch):
+            t0 = time.perf_counter()
+            made = handlers.assign_many(db, ministry, items[k : k + batch], now=at_scored)
+            spent += time.perf_counter() - t0
+            assert all(r.accepted for r in made), next(r for r in made if not r.accepted)
+        return spent
+
+    def score() -> float:
+        items = [
+            ScoreItem(Actor.parse(f"expert:{e}"), a, points(a, j))
+            for a in in_scoring
+            for j, (e, _, _) in enumerate(panel(a))
+        ]
+        spent = 0.0
+        for k in range(0, len(items), batch):
+            t0 = time.perf_counter()
+            made = handlers.score_many(db, items[k : k + batch], now=at_scored)
+            spent += time.perf_counter() - t0
+            assert all(r.accepted for r in made), next(r for r in made if not r.accepted)
+        return spent
+
+    def shortlist() -> float:
+        t0 = time.perf_counter()
+        cut = handlers.shortlist(
+            db, ministry, EDITION, min_score="60", now=datetime(2026, 7, 20, 10, tzinfo=SHANGHAI)
+        )
+        spent = time.perf_counter() - t0
+        assert not cut.ties and not cut.held, (cut.ties[:1], list(cut.held.items())[:1])
+        return spent
+
+    def publish() -> float:
+        t0 = time.perf_counter()
+        handlers.publish_notice(db, ministry, EDITION, now=publish_at)
+        return time.perf_counter() - t0
+
+    def objections() -> float:
+        with db.sessions() as s:
+            on_notice = list(
+                s.scalars(
+                    select(Application.id)
+                    .where(Application.status == "public_notice")
+                    .order_by(Application.id)
+                    .limit(5)
+                )
+            )
+        public = Actor.parse("public:objector@example.com")
+        t0 = time.perf_counter()
+        for a in on_notice:
+            oid = handlers.file_objection(
+                db, public, a, contact="objector@example.com", reason="材料存疑", now=in_period
+            )
+            handlers.resolve_objection(
+                db, ministry, oid, "dismissed", reason="经核查不成立", now=in_period
+            )
+        return time.perf_counter() - t0
+
+    def close() -> float:
+        t0 = time.perf_counter()
+        outcome = handlers.close_notice(db, Actor.parse("system"), EDITION, now=closed_at)
+        spent = time.perf_counter() - t0
+        confirmed.extend(outcome.confirmed)
+        assert confirmed, "nothing confirmed"
+        return spent
+
+    def report() -> float:
+        data = example_annual_report("szzx-2026-2")
+        data["report"]["year"] = report_year
+        by_app = {a: i for i, a in enumerate(ids)}
+        items = [ReportItem(actors[by_app[a]], a, report_year, data) for a in confirmed]
+        t0 = time.perf_counter()
+        opened = handlers.open_reports(
+            db, Actor.parse("system"), EDITION, report_year, now=reports_open
+        )
+        spent = time.perf_counter() - t0
+        assert sorted(opened.opened) == sorted(confirmed), opened.skipped
+        for k in range(0, len(items), batch):
+            t0 = time.perf_counter()
+            made = handlers.report_many(db, items[k : k + batch], now=reports_at)
+            spent += time.perf_counter() - t0
+            assert all(r.accepted for r in made), next(r for r in made if not r.accepted)
+        return spent
+
+    bodies = {
+        "create": create, "submit": submit, "recommend": recommend, "scoring": scoring,
+        "assign": assign, "score": score, "shortlist": shortlist, "publish": publish,
+        "objections": objections, "close": close, "report": report,
+    }  # fmt: skip
+    for name in STAGES:
+        stage(name, bodies[name])
+        if profile and name == profile[-1]:  # the stages after it are not measured
+            db.dispose()
+            raise SystemExit(0)
+    from sqlalchemy import func
 
     with db.sessions() as s:
-        scored = s.scalar(
-            select(func.count())
-            .select_from(Application)
-            .where(Application.status == "expert_scoring")
-        )
-    out["_scoring_apps"] = (float(scored or 0), 0.0)
+        records = s.scalar(select(func.count()).select_from(AuditRecord))
+        assert not list(audit.verify(s)), "the audit does not verify"
+    out["_scoring_apps"] = (float(len(in_scoring)), 0.0)
+    out["_confirmed"] = (float(len(confirmed)), 0.0)
+    out["_records"] = (float(records or 0), 0.0)
     db.dispose()
     return out
+
+
+def create_database(admin_url: str, prefix: str) -> tuple[str, str]:
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    libpq = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def main() -> None:
@@ -180,12 +347,21 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--pg-prefix", default="shenbao_bench_", help="temporary database names")
+    ap.add_argument("--profile", default="", help="pyinstrument over these stages (a,b,...)")
+    ap.add_argument("--profile-size", type=int, default=10_000)
     args = ap.parse_args()
     sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
     dbs = [x.strip() for x in args.db.split(",") if x.strip()]
     for name in dbs:
         if name not in ("sqlite", "postgresql"):
             raise SystemExit(f"--db: '{name}' is not sqlite or postgresql")
+    profile = tuple(x for x in STAGES if x in args.profile.split(","))
+    if args.profile and not profile:
+        raise SystemExit(f"--profile: none of {args.profile} is a stage ({', '.join(STAGES)})")
+    if profile:
+        sizes, dbs = [args.profile_size], dbs[:1]
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     tmp = Path(tempfile.mkdtemp(prefix="shenbao-campaign-"))
     (tmp / "editions").mkdir()
     os.environ["SHENBAO_EDITIONS_DIR"] = str(tmp / "editions")
@@ -198,17 +374,17 @@ def main() -> None:
                 )
                 if name == "sqlite":
                     path = tmp / f"campaign-{n}.db"
-                    figures = run(f"sqlite:///{path}", n, args.batch)
+                    figures = run(f"sqlite:///{path}", n, args.batch, profile)
                     path.unlink(missing_ok=True)
                 else:
-                    from tests.conftest import create_pg_database, drop_pg_database, pg_available
+                    from tests.conftest import drop_pg_database, pg_available
 
                     if not pg_available():
                         print("postgresql not reachable: skipped")
                         break
-                    db_name, url = create_pg_database(args.pg)
+                    db_name, url = create_database(args.pg, args.pg_prefix)
                     try:
-                        figures = run(url, n, args.batch)
+                        figures = run(url, n, args.batch, profile)
                     finally:
                         drop_pg_database(args.pg, db_name)
                 total = sum(figures[s][0] for s in STAGES)
@@ -216,7 +392,9 @@ def main() -> None:
                 print(
                     f"{name:<10} N={n:>7,}  total {total:8.1f} s  {n / total:>7,.0f} apps/s  "
                     f"peak {max(figures[s][1] for s in STAGES):6.0f} MB  "
-                    f"({scoring_apps:,} into scoring)"
+                    f"({scoring_apps:,} into scoring, {int(figures['_confirmed'][0]):,} "
+                    f"confirmed, {int(figures['_records'][0]):,} audit records, verified; "
+                    f"load {os.getloadavg()[0]:.2f})"
                 )
                 for s in STAGES:
                     secs, mem = figures[s]

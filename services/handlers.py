@@ -15,6 +15,7 @@ Batches (sweeps, a bulk recommend) call the same handlers with many ids.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -559,6 +560,35 @@ def assign_expert(
     )
 
 
+def assign_many(db: Database, actor: Actor, items: Sequence[Any], *, now: datetime) -> list[Any]:
+    """Many assignments (`store.scoring_stage.ExpertItem`: application, expert, its organisation
+    and province) in one unit of work; per item, in order, a `store.review_base.EventResult`
+    (`.value`: the assignment id).
+
+    The actor is authorised first from the act table (refused: nothing is written but the
+    refusal in the operators' trail); each item is checked as `assign_expert` checks it, a
+    conflict of interest included, and a refused item gets its refusal record on its chain and
+    nothing else. Unknown ids raise `NotFound` (audited in the operators' trail).
+    """
+    details = {"applications": [i.app_id for i in items]}
+    spec = authorize(db, "scoring.assign", actor, now, details=details)
+    with _refusals(db, spec, actor, now, details=details):
+        return list(_review(db).assign_many(items, actor=actor, now=now))
+
+
+def _role_refusals(spec: ActSpec, items: Sequence[Any]) -> list[Any]:
+    """Each item with its actor's refusal from the act's row of the table (None: may act)."""
+    from states.rules import Outcome
+
+    out = []
+    for item in items:
+        message = spec.refusal(item.actor)
+        if message is not None:
+            item = dataclasses.replace(item, refused=Outcome(False, "EnforceActorRole", message))
+        out.append(item)
+    return out
+
+
 def replace_expert(
     db: Database,
     actor: Actor,
@@ -616,6 +646,23 @@ def submit_score(
         ),
         app_id=app_id,
     )
+
+
+def score_many(db: Database, items: Sequence[Any], *, now: datetime) -> list[Any]:
+    """Many experts' scores (`store.scoring_stage.ScoreItem`: actor, application, scores), each
+    expert its own, in one unit of work; per item, in order, an `EventResult` (`.value`: the
+    expert's total).
+
+    Every actor is authorised first from the act table (a refused one gets its EnforceActorRole
+    record on the application's chain and nothing else); each item is checked as `submit_score`
+    checks it; refusals are audited, not raised. Unknown ids raise `NotFound`.
+    """
+    require_aware(now, "--now")
+    spec = act("scoring.score")
+    checked = _role_refusals(spec, items)
+    first = items[0].actor if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"applications": [i.app_id for i in items]}):
+        return list(_review(db).score_many(checked, now=now))
 
 
 def shortlist(
@@ -774,6 +821,23 @@ def submit_report(
         lambda: _review(db).submit_report(app_id, report_year, data, actor=actor, now=now),
         app_id=app_id,
     )
+
+
+def report_many(db: Database, items: Sequence[Any], *, now: datetime) -> list[Any]:
+    """Many annual reports (`store.titles_stage.ReportItem`: actor, application, year, data),
+    each enterprise its own, in one unit of work; per item, in order, an `EventResult`
+    (`.value`: the `ReportSubmitted`).
+
+    Every actor is authorised first from the act table (a refused one gets its EnforceActorRole
+    record on the application's chain and nothing else); each item is checked as
+    `submit_report` checks it; refusals are audited, not raised. Unknown ids raise `NotFound`.
+    """
+    require_aware(now, "--now")
+    spec = act("reports.submit")
+    checked = _role_refusals(spec, items)
+    first = items[0].actor if items else SYSTEM
+    with _refusals(db, spec, first, now, details={"applications": [i.app_id for i in items]}):
+        return list(_review(db).report_many(checked, now=now))
 
 
 def open_recertification(
@@ -965,6 +1029,7 @@ __all__ = [
     "DECISIONS",
     "add_contact",
     "assign_expert",
+    "assign_many",
     "audit_refusal",
     "authorize",
     "close_notice",
@@ -989,6 +1054,7 @@ __all__ = [
     "reject",
     "remove_contact",
     "renew",
+    "report_many",
     "replace_expert",
     "resolve_objection",
     "resolve_tie",
@@ -996,6 +1062,7 @@ __all__ = [
     "review",
     "revoke",
     "save_form",
+    "score_many",
     "shortlist",
     "submit",
     "submit_many",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from programs.text import cap, cap_details, cap_optional
+from programs.text import AUDIT_MESSAGE_MAX, cap, cap_details, cap_optional
 from store.models import Application, AuditAnchor, AuditChain, AuditRecord, OperatorRecord
 
 GENESIS = "0" * 64
@@ -122,6 +123,17 @@ def anchor_digest(entry: AuditAnchor | Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{get('prev_digest')}\n{body}".encode()).hexdigest()
 
 
+# what `cap` escapes (categories Cc and Cs but tab and line feed): a message with none of them,
+# within the limit, is kept as it is, so `cap` need not look at it character by character
+_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _message(message: str) -> str:
+    if len(message) <= AUDIT_MESSAGE_MAX and _ESCAPED.search(message) is None:
+        return message
+    return cap(message)
+
+
 def new_row(
     *,
     application_id: int,
@@ -153,9 +165,9 @@ def new_row(
         "accepted": accepted,
         "actor_role": actor_role,
         "actor_scope": actor_scope,
-        "reason": cap_optional(reason),
+        "reason": None if reason is None else _message(reason),
         "rule": rule,
-        "message": cap(message),
+        "message": _message(message),
         "details": cap_details(details),
         "at": at if at.tzinfo is UTC else at.astimezone(UTC),
         "recorded_at": recorded_at or datetime.now(UTC),

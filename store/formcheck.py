@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from programs.editions import Edition
-from programs.forms import eligibility, validate_form
+from programs.forms import form_schema
+from programs.forms.eligibility import eligibility_of
 from programs.forms.resolve import forms_data_version, forms_edition_id
+from programs.forms.validate import parse_with_schema
 
 
 def check_key(edition: Edition, kind: str, form_version: int) -> str:
@@ -22,10 +24,11 @@ def check_key(edition: Edition, kind: str, form_version: int) -> str:
 def compute(
     edition: Edition, kind: str, form: Mapping[str, Any], form_version: int
 ) -> dict[str, Any]:
-    forms = forms_edition_id(edition)
-    errors = [str(issue) for issue in validate_form(forms, kind, form)]
+    schema = form_schema(forms_edition_id(edition), kind)
+    typed, issues = parse_with_schema(schema, form)  # one parse: the errors and the criteria
+    errors = [str(issue) for issue in issues]
     try:
-        report = eligibility(forms, kind, form)
+        report = eligibility_of(schema, form, typed, issues)
         summary: dict[str, Any] = {
             "status": report.status,
             "thresholds_status": report.thresholds_status,

@@ -33,6 +33,7 @@ from states.rules import NoticeFacts, edition_clauses
 from store import events
 from store.models import Application
 from store.review_base import (
+    WITHOUT_FORM,
     ReviewBase,
     _details_notice,
     _On,
@@ -111,6 +112,7 @@ class NoticeStage(ReviewBase):
             )
             apps = s.scalars(
                 select(Application)
+                .options(*WITHOUT_FORM)  # the list reads no form
                 .where(
                     Application.campaign_id == campaign_id,
                     Application.status == State.SHORTLISTED.value,
@@ -322,6 +324,7 @@ class NoticeStage(ReviewBase):
             edition = load_edition(campaign.edition_id)
             rows = s.execute(
                 select(Application, NoticeEntry, Notice)
+                .options(*WITHOUT_FORM)
                 .join(NoticeEntry, NoticeEntry.application_id == Application.id)
                 .join(Notice, NoticeEntry.notice_id == Notice.id)
                 .where(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, defer
 
 from deadlines import (
     Calendar,
@@ -26,14 +27,16 @@ from states import scoring
 from states.actors import Actor
 from states.rules import ApplicationFacts, Refusal
 from store import audit
-from store.models import Application, Campaign
+from store.models import Application, AuditRecord, Campaign
 from store.review_models import (
     Notice,
 )
 from store.service import Lifecycle
-from store.transitions import Conflict, NotFound, Request, Result
+from store.transitions import CHUNK, Conflict, NotFound, Request, Result
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
+# campaign-wide reads of application rows: the form is loaded only if something reads it
+WITHOUT_FORM = (defer(Application.form), defer(Application.form_check))
 
 
 class _Refused(Exception):
@@ -137,7 +140,7 @@ def _require_role(actor: Actor, act_name: str) -> None:
         raise Refusal("EnforceActorRole", message)
 
 
-def application_facts(app: Application, edition_id: str) -> ApplicationFacts:
+def application_facts(app: Application | Chain, edition_id: str) -> ApplicationFacts:
     """What a rule may know about an application row."""
     return ApplicationFacts(
         id=app.id,
@@ -248,3 +251,139 @@ def _dec(value: object) -> Decimal | None:
     if value is None:
         return None
     return scoring.to_decimal(value, "min_score").quantize(scoring.CENT)
+
+
+# -- batches of events that move no state ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """One item of a batch of events: accepted (with what it made) or refused (audited)."""
+
+    application_id: int
+    accepted: bool
+    rule: str
+    message: str
+    audit_seq: int
+    value: Any = None  # the assignment id, the expert's total, the ReportSubmitted
+
+
+@dataclass
+class Chain:
+    """An application row read (locked) for a batch: the facts its rules see, and its audit chain
+    as the batch extends it."""
+
+    id: int
+    campaign_id: int
+    uscc: str
+    province: str | None
+    group_name: str | None
+    category: str
+    consortium: bool
+    status: str
+    audit_count: int
+    audit_head: str
+    version: int
+    read_version: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class EventBatch:
+    """The chains of many applications in one unit of work: each record hash-chained after the
+    previous one of its application (also within the batch), written with Core statements, one
+    version-checked update per application, the heads noted for the anchor at commit."""
+
+    def __init__(self, s: Session, app_ids: Sequence[int]) -> None:
+        self.session = s
+        self.chains: dict[int, Chain] = {}
+        self.recorded_at = datetime.now(UTC)
+        t = Application.__table__
+        cols = [t.c[n] for n in Chain.__dataclass_fields__ if n in t.c]
+        ids = sorted(set(app_ids))
+        pg = s.get_bind().dialect.name == "postgresql"
+        for i in range(0, len(ids), CHUNK):
+            stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
+            if pg:
+                stmt = stmt.with_for_update()
+            for row in s.execute(stmt).mappings():
+                self.chains[row["id"]] = Chain(
+                    **{**row, "consortium": bool(row["consortium"])}, read_version=row["version"]
+                )
+        for a in app_ids:
+            if a not in self.chains:
+                raise NotFound(f"APP: no application with id {a}")
+
+    def record(
+        self,
+        app_id: int,
+        trigger: str,
+        actor: Actor,
+        now: datetime,
+        *,
+        accepted: bool,
+        rule: str,
+        message: str,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Append the next record of the application (accepted: no move; refused: to None)."""
+        chain = self.chains[app_id]
+        row = audit.new_row(
+            application_id=app_id,
+            seq=chain.audit_count + 1,
+            prev_hash=chain.audit_head,
+            trigger=trigger,
+            from_state=chain.status,
+            to_state=chain.status if accepted else None,
+            accepted=accepted,
+            actor_role=actor.role.value,
+            actor_scope=actor.scope,
+            reason=reason,
+            rule=rule,
+            message=message,
+            at=now,
+            details=details,
+            recorded_at=self.recorded_at,
+        )
+        chain.audit_count, chain.audit_head = row["seq"], row["hash"]
+        chain.version += 1  # as each record appended one by one bumps it
+        chain.records.append(row)
+        return int(row["seq"])
+
+    def write(self) -> None:
+        """The records and the new heads, in the caller's transaction (Conflict on a race)."""
+        s = self.session
+        changed = [c for c in self.chains.values() if c.records]
+        if not changed:
+            return
+        t = Application.__table__
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
+            .values(
+                audit_count=bindparam("b_count"),
+                audit_head=bindparam("b_head"),
+                version=bindparam("b_version"),
+            )
+        )
+        params = [
+            {
+                "b_id": c.id,
+                "b_read": c.read_version,
+                "b_count": c.audit_count,
+                "b_head": c.audit_head,
+                "b_version": c.version,
+            }
+            for c in changed
+        ]
+        result = s.connection().execute(stmt, params)
+        if result.rowcount != len(params):
+            raise Conflict(
+                "冲突: an application was changed by another transaction at the same time; "
+                "nothing was changed, reload and try again"
+            )
+        s.execute(insert(AuditRecord.__table__), [r for c in changed for r in c.records])
+        audit.note_heads(s, {c.id: (c.audit_count, c.audit_head) for c in changed})
+        for c in changed:
+            c.read_version = c.version
+            c.records = []

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -37,9 +37,13 @@ from states.event_rules import (
     evaluate_event,
 )
 from states.lifecycle import State, held_from
-from states.rules import ScoringFacts, edition_clauses
+from states.rules import Outcome, Refusal, ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
+    ACCEPTED,
+    WITHOUT_FORM,
+    EventBatch,
+    EventResult,
     ReviewBase,
     _dec,
     _On,
@@ -51,7 +55,7 @@ from store.review_models import (
     ExpertScore,
     ScoringSheet,
 )
-from store.transitions import NotFound, Request, Result
+from store.transitions import CHUNK, NotFound, Request, Result
 
 # States of applications that went through expert scoring (a withdrawn one leaves the ranking),
 # from the table; all but the first are decided by the shortlist cut.
@@ -139,6 +143,37 @@ class ShortlistOutcome:
                 if not r.accepted
             ],
         }
+
+
+@dataclass(frozen=True)
+class ExpertItem:
+    """One assignment of a batch: the expert (organisation and province, for 回避) to an
+    application."""
+
+    app_id: int
+    expert_id: str
+    org_uscc: str | None = None
+    province: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One expert's scores in a batch (`expert_id` defaults to the acting expert's)."""
+
+    actor: Actor
+    app_id: int
+    scores: Mapping[str, object]
+    expert_id: str | None = None
+    refused: Outcome | None = None  # decided before the batch (the act's role table)
+
+
+@dataclass(frozen=True)
+class _CampaignScoring:
+    sheet_row: ScoringSheet | None
+    sheet: scoring.ScoringSheet | None
+    same_province: bool
+    edition: Edition
+    clauses: Mapping[str, str]
 
 
 @dataclass
@@ -300,14 +335,213 @@ class ScoringStage(ReviewBase):
             )
         )
         if not outcome.accepted:
-            details = (
-                {"expert": _expert_details(expert)}
-                if outcome.rule == "AvoidConflictOfInterest"
-                else None
+            raise on.refuse(
+                outcome.rule, outcome.message, details=_refusal_details(outcome, expert)
             )
-            raise on.refuse(outcome.rule, outcome.message, details=details)
         assert sheet is not None
         return sheet
+
+    def _campaign_facts(self, s: Session, campaign_ids: set[int]) -> dict[int, _CampaignScoring]:
+        """Per campaign: the sheet, same-province avoidance, the edition and its clauses."""
+        out: dict[int, _CampaignScoring] = {}
+        for cid in sorted(campaign_ids):
+            campaign = self._campaign(s, cid)
+            sheet = self._sheet_row(s, cid)
+            edition = load_edition(campaign.edition_id)
+            out[cid] = _CampaignScoring(
+                sheet,
+                scoring.ScoringSheet.from_mapping(sheet.sheet) if sheet is not None else None,
+                bool(
+                    (sheet is not None and sheet.conflict_same_province)
+                    or (campaign.settings or {}).get("conflict_same_province") is True
+                ),
+                edition,
+                edition_clauses(edition),
+            )
+        return out
+
+    def assign_many(
+        self, items: Sequence[ExpertItem], *, actor: Actor, now: datetime
+    ) -> list[EventResult]:
+        """Many assignments in one unit of work, each checked as `assign_expert` checks it
+        (conflicts of interest, the sheet, the state, an expert assigned twice, also within the
+        batch); a refused item gets its refusal record on its chain and nothing else."""
+        require_aware(now, "--now")
+        trigger = "expert:assign"
+        with self.db.transaction() as s:
+            batch = EventBatch(s, [i.app_id for i in items])
+            facts = self._campaign_facts(s, {c.campaign_id for c in batch.chains.values()})
+            taken: set[tuple[int, str]] = set()
+            ids = sorted(batch.chains)
+            a = ExpertAssignment.__table__
+            for k in range(0, len(ids), CHUNK):
+                taken.update(
+                    s.execute(
+                        select(a.c.application_id, a.c.expert_id).where(
+                            a.c.application_id.in_(ids[k : k + CHUNK])
+                        )
+                    ).tuples()
+                )
+            decided: list[tuple[ExpertItem, scoring.ExpertFacts | None, Any]] = []
+            rows: list[dict[str, Any]] = []
+            for item in items:
+                chain = batch.chains[item.app_id]
+                try:
+                    expert = _expert(item.expert_id, item.org_uscc, item.province)
+                except ValueError as exc:
+                    decided.append((item, None, Outcome(False, "InvalidInput", _line(exc))))
+                    continue
+                f = facts[chain.campaign_id]
+                outcome = evaluate_event(
+                    EventFacts(
+                        event=trigger,
+                        actor=actor,
+                        now=now,
+                        application=application_facts(chain, f.edition.id),
+                        expert=ExpertEventFacts(
+                            expert,
+                            f.sheet_row is not None,
+                            (chain.id, expert.id) in taken,
+                            f.same_province,
+                        ),
+                        clauses=f.clauses,
+                    )
+                )
+                decided.append((item, expert, outcome))
+                if outcome.accepted:
+                    taken.add((chain.id, expert.id))
+                    rows.append(
+                        {
+                            "application_id": chain.id,
+                            "expert_id": expert.id,
+                            "expert_org_uscc": expert.organisation_uscc,
+                            "expert_province": expert.province,
+                            "assigned_at": now,
+                            "assigned_by": str(actor),
+                        }
+                    )
+            made = iter(
+                s.execute(insert(a).returning(a.c.id, sort_by_parameter_order=True), rows).scalars()
+                if rows
+                else ()
+            )
+            results: list[EventResult] = []
+            for item, expert, outcome in decided:
+                if outcome.accepted:
+                    assert expert is not None
+                    row_id = int(next(made))
+                    seq = batch.record(
+                        item.app_id, trigger, actor, now, accepted=True, rule=ACCEPTED,
+                        message=f"accepted: expert {expert.id} assigned to application "
+                        f"{item.app_id}",
+                        details={"expert": _expert_details(expert), "assignment": row_id},
+                    )  # fmt: skip
+                    results.append(EventResult(item.app_id, True, ACCEPTED, "", seq, row_id))
+                else:
+                    seq = batch.record(
+                        item.app_id, trigger, actor, now, accepted=False, rule=outcome.rule,
+                        message=outcome.message, details=_refusal_details(outcome, expert),
+                    )  # fmt: skip
+                    results.append(
+                        EventResult(item.app_id, False, outcome.rule, outcome.message, seq)
+                    )
+            batch.write()
+        return results
+
+    def score_many(self, items: Sequence[ScoreItem], *, now: datetime) -> list[EventResult]:
+        """Many experts' scores in one unit of work, each checked as `submit_score` checks it
+        (the sheet, an active assignee, once only, also within the batch, every problem of the
+        scores); `item.refused` (the act's role table) is recorded as that refusal alone."""
+        require_aware(now, "--now")
+        trigger = "score:submit"
+        with self.db.transaction() as s:
+            batch = EventBatch(s, [i.app_id for i in items])
+            facts = self._campaign_facts(s, {c.campaign_id for c in batch.chains.values()})
+            a, sc = ExpertAssignment.__table__, ExpertScore.__table__
+            active: dict[tuple[int, str], int] = {}
+            scored: set[int] = set()
+            ids = sorted(batch.chains)
+            for k in range(0, len(ids), CHUNK):
+                stmt = (
+                    select(a.c.application_id, a.c.expert_id, a.c.id, sc.c.id)
+                    .outerjoin(sc, sc.c.assignment_id == a.c.id)
+                    .where(a.c.application_id.in_(ids[k : k + CHUNK]), a.c.replaced_at.is_(None))
+                )
+                for app_id, expert_id, assignment_id, score_id in s.execute(stmt):
+                    active[(app_id, expert_id)] = assignment_id
+                    if score_id is not None:
+                        scored.add(assignment_id)
+            rows: list[dict[str, Any]] = []
+            results: list[EventResult] = []
+            for item in items:
+                chain = batch.chains[item.app_id]
+                outcome: Outcome | None = item.refused
+                expert_id = ""
+                if outcome is None:
+                    try:
+                        expert_id = text.expert_id(item.expert_id or item.actor.scope or "")
+                        if not expert_id:
+                            raise ValueError("--expert: name the expert (or act --as expert:ID)")
+                    except ValueError as exc:
+                        outcome = Outcome(False, "InvalidInput", _line(exc))
+                if outcome is None:
+                    f = facts[chain.campaign_id]
+                    assignment = active.get((chain.id, expert_id))
+                    valid: dict[str, Decimal] = {}
+                    problems: tuple[str, ...] = ()
+                    if f.sheet is not None:
+                        try:
+                            valid = scoring.validate_scores(f.sheet, item.scores)
+                        except scoring.ScoringError as exc:
+                            problems = tuple(exc.errors)
+                    outcome = evaluate_event(
+                        EventFacts(
+                            event=trigger,
+                            actor=item.actor,
+                            now=now,
+                            application=application_facts(chain, f.edition.id),
+                            score=ScoreEventFacts(
+                                expert_id,
+                                f.sheet_row is not None,
+                                assignment is not None,
+                                assignment in scored,
+                                problems,
+                            ),
+                            clauses=f.clauses,
+                        )
+                    )
+                if not outcome.accepted:
+                    seq = batch.record(
+                        item.app_id, trigger, item.actor, now, accepted=False, rule=outcome.rule,
+                        message=outcome.message,
+                    )  # fmt: skip
+                    results.append(
+                        EventResult(item.app_id, False, outcome.rule, outcome.message, seq)
+                    )
+                    continue
+                assert f.sheet is not None and assignment is not None
+                points = scoring.total(f.sheet, valid)
+                scored.add(assignment)
+                rows.append(
+                    {
+                        "assignment_id": assignment,
+                        "scores": {k: str(v) for k, v in valid.items()},
+                        "total": points,
+                        "submitted_at": now,
+                        "submitted_by": str(item.actor),
+                    }
+                )
+                seq = batch.record(
+                    item.app_id, trigger, item.actor, now, accepted=True, rule=ACCEPTED,
+                    message=f"accepted: expert {expert_id} scored application {item.app_id}: "
+                    f"{points}",
+                    details={"expert": expert_id, "score": str(points)},
+                )  # fmt: skip
+                results.append(EventResult(item.app_id, True, ACCEPTED, "", seq, points))
+            if rows:
+                s.execute(insert(sc), rows)
+            batch.write()
+        return results
 
     def assign_expert(
         self,
@@ -487,6 +721,7 @@ class ScoringStage(ReviewBase):
     ) -> dict[int, _AppScoring]:
         apps = s.scalars(
             select(Application)
+            .options(*WITHOUT_FORM)  # the ranking reads no form
             .where(Application.campaign_id == campaign_id, Application.status.in_(SCORED_STATES))
             .order_by(Application.id)
         ).all()
@@ -774,6 +1009,19 @@ def _expert(expert_id: str, org_uscc: str | None, province: str | None) -> scori
     uscc = text.uscc(org_uscc)
     short = normalize_province(province) if province and province.strip() else None
     return scoring.ExpertFacts(id=expert_id, organisation_uscc=uscc, province=short)
+
+
+def _line(exc: Exception) -> str:
+    return " ".join(str(exc).splitlines())
+
+
+def _refusal_details(
+    outcome: Outcome | Refusal, expert: scoring.ExpertFacts | None
+) -> dict[str, Any] | None:
+    """What a refused assignment records beyond its rule: the expert, when it is the conflict."""
+    if expert is not None and outcome.rule == "AvoidConflictOfInterest":
+        return {"expert": _expert_details(expert)}
+    return None
 
 
 def _expert_details(expert: scoring.ExpertFacts) -> dict[str, Any]:

@@ -3,12 +3,12 @@ days), who is late; recertification opened, renewed (a new term) or the title re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -17,17 +17,20 @@ from deadlines import (
     require_aware,
 )
 from programs import text
-from programs.editions import load_edition
+from programs.editions import Edition, load_edition
 from programs.provinces import normalize_province
 from states import titles as title_rules
 from states.actors import Actor
 from states.campaign_rules import CampaignFacts, check_campaign
 from states.event_rules import EventFacts, ReportEventFacts, evaluate_event
 from states.lifecycle import State
-from states.rules import RecertFacts, edition_clauses
+from states.rules import Outcome, RecertFacts, edition_clauses
 from store import events
-from store.models import Application
+from store.models import Application, Campaign
 from store.review_base import (
+    ACCEPTED,
+    EventBatch,
+    EventResult,
     ReviewBase,
     _On,
     _require_role,
@@ -40,7 +43,18 @@ from store.review_models import (
     Recertification,
     Title,
 )
-from store.transitions import NotFound, Request, Result
+from store.transitions import CHUNK, Conflict, NotFound, Request, Result
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One enterprise's annual report in a batch."""
+
+    actor: Actor
+    app_id: int
+    report_year: int
+    data: Mapping[str, Any]
+    refused: Outcome | None = None  # decided before the batch (the act's role table)
 
 
 @dataclass(frozen=True)
@@ -117,49 +131,52 @@ class TitleStage(ReviewBase):
         skipped: dict[int, str] = {}
         with self._tx(now) as tx:
             s = tx.session
-            titles = s.scalars(
-                select(Title)
-                .where(Title.edition_id == edition.id, Title.status == title_rules.TITLE_ACTIVE)
-                .order_by(Title.application_id)
+            t = Title.__table__
+            titles = s.execute(
+                select(t.c.id, t.c.application_id, t.c.confirmed_on)
+                .where(t.c.edition_id == edition.id, t.c.status == title_rules.TITLE_ACTIVE)
+                .order_by(t.c.application_id)
             ).all()
-            existing = {
-                t_id
-                for t_id in s.scalars(
+            existing = set(
+                s.scalars(
                     select(AnnualReport.title_id).where(AnnualReport.report_year == report_year)
                 )
-            }
-            for title in titles:
-                first = rule.first_report_year(title.confirmed_on)
+            )
+            due_now: list[tuple[int, int]] = []
+            for title_id, app_id, confirmed_on in titles:
+                first = rule.first_report_year(confirmed_on)
                 if report_year < first:
-                    skipped[title.application_id] = (
+                    skipped[app_id] = (
                         f"first report of this title is on {first} (confirmed "
-                        f"{title.confirmed_on.isoformat()}; {rule.clause})"
+                        f"{confirmed_on.isoformat()}; {rule.clause})"
                     )
-                    continue
-                if title.id in existing:
-                    skipped[title.application_id] = f"the report on {report_year} is already open"
-                    continue
-                app = self._app(s, title.application_id, lock=True)
-                s.add(
-                    AnnualReport(
-                        title_id=title.id,
-                        report_year=report_year,
-                        due_date=due,
-                        opened_at=now,
-                        overdue=False,
-                    )
+                elif title_id in existing:
+                    skipped[app_id] = f"the report on {report_year} is already open"
+                else:
+                    due_now.append((title_id, app_id))
+            # the applications' rows (locked), their chains extended with Core statements
+            batch = EventBatch(s, [a for _, a in due_now])
+            rows = []
+            for title_id, app_id in due_now:
+                rows.append(
+                    {
+                        "title_id": title_id,
+                        "report_year": report_year,
+                        "due_date": due,
+                        "opened_at": now,
+                        "overdue": False,
+                    }
                 )
-                self._event(
-                    s,
-                    app,
-                    "report:open",
-                    actor,
-                    now,
-                    f"accepted: annual report on {report_year} opened for application {app.id}, "
-                    f"due {due.isoformat()}",
+                batch.record(
+                    app_id, "report:open", actor, now, accepted=True, rule=ACCEPTED,
+                    message=f"accepted: annual report on {report_year} opened for application "
+                    f"{app_id}, due {due.isoformat()}",
                     details={"report": {"year": report_year, "due_date": due.isoformat()}},
-                )
-                opened.append(app.id)
+                )  # fmt: skip
+                opened.append(app_id)
+            if rows:
+                s.execute(insert(AnnualReport.__table__), rows)
+            batch.write()
         return ReportsOpened(report_year, due, opened, skipped)
 
     def submit_report(
@@ -190,7 +207,7 @@ class TitleStage(ReviewBase):
             )
             edition = load_edition(app.campaign.edition_id)
             problems = (
-                tuple(_report_problems(title.edition_id, report_year, data))
+                tuple(_report_problems(load_edition(title.edition_id), report_year, data))
                 if report is not None and title is not None
                 else ()
             )
@@ -244,6 +261,149 @@ class TitleStage(ReviewBase):
                 },
             )
             return ReportSubmitted(report.id, report_year, report.due_date, late > 0, late)
+
+    def report_many(self, items: Sequence[ReportItem], *, now: datetime) -> list[EventResult]:
+        """Many enterprises' reports in one unit of work, each checked as `submit_report` checks
+        it (the holder, a title, the report opened and not yet submitted, also within the batch,
+        every problem of its content); `item.refused` (the act's role table) is recorded as that
+        refusal alone. A late report is accepted and marked with the working days late."""
+        require_aware(now, "--now")
+        trigger = "report:submit"
+        calendar = self.calendar
+        with self.db.transaction() as s:
+            batch = EventBatch(s, [i.app_id for i in items])
+            editions = {
+                c.id: load_edition(c.edition_id)
+                for c in s.scalars(
+                    select(Campaign).where(
+                        Campaign.id.in_({c.campaign_id for c in batch.chains.values()})
+                    )
+                )
+            }
+            ids = sorted(batch.chains)
+            titles: dict[int, Title] = {}
+            reports: dict[tuple[int, int], AnnualReport] = {}
+            for k in range(0, len(ids), CHUNK):
+                part = ids[k : k + CHUNK]
+                for title in s.scalars(select(Title).where(Title.application_id.in_(part))):
+                    titles[title.application_id] = title
+                stmt = (
+                    select(AnnualReport)
+                    .join(Title, AnnualReport.title_id == Title.id)
+                    .where(Title.application_id.in_(part))
+                )
+                for report in s.scalars(stmt):
+                    reports[(report.title_id, report.report_year)] = report
+            late_by_due: dict[date, int] = {}
+            submitted: dict[int, datetime] = {}
+            by_id: dict[str, Edition] = {}
+
+            def forms_of(edition_id: str) -> Edition:
+                found = by_id.get(edition_id)
+                if found is None:
+                    found = by_id[edition_id] = load_edition(edition_id)
+                return found
+
+            updates: list[dict[str, Any]] = []
+            results: list[EventResult] = []
+            for item in items:
+                chain = batch.chains[item.app_id]
+                edition = editions[chain.campaign_id]
+                title = titles.get(chain.id)
+                report = reports.get((title.id, item.report_year)) if title is not None else None
+                outcome: Outcome | None = item.refused
+                at = None if report is None else submitted.get(report.id, report.submitted_at)
+                if outcome is None:
+                    problems = (
+                        tuple(
+                            _report_problems(
+                                forms_of(title.edition_id), item.report_year, item.data
+                            )
+                        )
+                        if report is not None and title is not None
+                        else ()
+                    )
+                    outcome = evaluate_event(
+                        EventFacts(
+                            event=trigger,
+                            actor=item.actor,
+                            now=now,
+                            application=application_facts(chain, edition.id),
+                            report=ReportEventFacts(
+                                item.report_year,
+                                title.status if title is not None else None,
+                                report is not None,
+                                format_instant(at) if at is not None else None,
+                                holder_uscc=chain.uscc,
+                                problems=problems,
+                            ),
+                            clauses=edition_clauses(edition),
+                        )
+                    )
+                if not outcome.accepted:
+                    seq = batch.record(
+                        chain.id, trigger, item.actor, now, accepted=False, rule=outcome.rule,
+                        message=outcome.message,
+                    )  # fmt: skip
+                    results.append(EventResult(chain.id, False, outcome.rule, outcome.message, seq))
+                    continue
+                assert title is not None and report is not None
+                late = late_by_due.get(report.due_date)
+                if late is None:
+                    late = late_by_due[report.due_date] = events.working_days_late(
+                        report.due_date, now, calendar.count_working_days
+                    )
+                version = calendar.version if late else ""
+                submitted[report.id] = now  # a second report in this batch is refused
+                updates.append(
+                    {
+                        "b_id": report.id,
+                        "b_at": now,
+                        "b_by": str(item.actor),
+                        "b_data": dict(item.data),
+                        "b_overdue": late > 0,
+                        "b_late": late,
+                        "b_version": version,
+                    }
+                )
+                when = f"{late} working day(s) late" if late else "on time"
+                seq = batch.record(
+                    chain.id, trigger, item.actor, now, accepted=True, rule=ACCEPTED,
+                    message=f"accepted: annual report on {item.report_year} of application "
+                    f"{chain.id}, {when} (due {report.due_date.isoformat()})",
+                    details={
+                        "report": {
+                            "year": item.report_year,
+                            "due_date": report.due_date.isoformat(),
+                            "overdue": late > 0,
+                            "working_days_late": late,
+                            "calendar_version": version,
+                        }
+                    },
+                )  # fmt: skip
+                done = ReportSubmitted(report.id, item.report_year, report.due_date, late > 0, late)
+                results.append(EventResult(chain.id, True, ACCEPTED, "", seq, done))
+            if updates:
+                r = AnnualReport.__table__
+                stmt = (
+                    update(r)
+                    .where(r.c.id == bindparam("b_id"), r.c.submitted_at.is_(None))
+                    .values(
+                        submitted_at=bindparam("b_at"),
+                        submitted_by=bindparam("b_by"),
+                        data=bindparam("b_data"),
+                        overdue=bindparam("b_overdue"),
+                        working_days_late=bindparam("b_late"),
+                        calendar_version=bindparam("b_version"),
+                    )
+                )
+                if s.connection().execute(stmt, updates).rowcount != len(updates):
+                    raise Conflict(
+                        "冲突: a report was submitted by another transaction at the same time; "
+                        "nothing was changed, reload and try again"
+                    )
+            batch.write()
+        return results
 
     def overdue(
         self,
@@ -444,16 +604,19 @@ class TitleStage(ReviewBase):
             return s.scalar(select(Title).where(Title.application_id == app_id))
 
 
-def _report_problems(edition_id: str, report_year: int, data: Mapping[str, Any]) -> list[str]:
+def _report_problems(edition: Edition, report_year: int, data: Mapping[str, Any]) -> list[str]:
     """Every problem in a yearly report: the edition's report form, and the year it is for."""
     from programs.forms import validate_annual_report  # loaded on first use (xlsx, docx)
+    from programs.forms.resolve import forms_edition_id
+
+    forms = forms_edition_id(edition)  # an edition without forms of its own takes its program's
 
     # the year reported on is the title's (reports continue 每年 while the title stands, renewed
     # terms included: 商办服贸函〔2021〕360号 附件1 十一、十三), checked against the report opened
     # below; the form's year span (the edition's first term) does not bound it
     problems = [
         str(issue)
-        for issue in validate_annual_report(edition_id, data)
+        for issue in validate_annual_report(forms, data)
         if not (issue.path == "report.year" and issue.code == "year_span")
     ]
     section = data.get("report") if isinstance(data, Mapping) else None

@@ -113,6 +113,14 @@ def eligibility(edition_id: str, kind: str, data: Mapping[str, Any]) -> Eligibil
     """
     schema = form_schema(edition_id, kind)
     typed, issues = parse_with_schema(schema, data)
+    return eligibility_of(schema, data, typed, issues)
+
+
+def eligibility_of(
+    schema: FormSchema, data: Any, typed: Mapping[str, Any], issues: list[FormIssue]
+) -> EligibilityReport:
+    """`eligibility` on a form already parsed with `schema` (`parse_with_schema`: one parse for
+    the validation and the criteria)."""
     evaluator = _Evaluator(schema, typed, data if isinstance(data, Mapping) else {}, issues)
     return EligibilityReport(
         edition_id=schema.edition_id,

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from programs.forms.issues import FormIssue, FormValidationError
 from programs.forms.schema import (
+    FIELD_TYPES,
     MULTI_SEPARATORS,
     Check,
     Field,
@@ -37,6 +38,9 @@ _SPLIT = re.compile("[" + re.escape(MULTI_SEPARATORS) + "]")
 _TRUE = frozenset({"是", "true", "yes", "y"})
 _FALSE = frozenset({"否", "false", "no", "n"})
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
+# the characters of category Cc (U+0000-001F, U+007F-009F), without and with tab and line breaks
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 MAX_ATTACHMENT_NAME = 255
@@ -129,6 +133,9 @@ def count_chars(text: str) -> int:
 def is_absent(value: Any) -> bool:
     if value is None:
         return True
+    kind = type(value)
+    if kind is int or kind is Decimal:  # the usual values first, as the checks below decide
+        return False
     if isinstance(value, str):
         return not value.strip()
     if isinstance(value, list | tuple | dict):
@@ -296,7 +303,7 @@ class _Parser:
     def fields(
         self, fields: tuple[Field, ...], raw: Mapping[Any, Any], prefix: str
     ) -> dict[str, Any]:
-        known = {item.id for item in fields}
+        known = _ids(fields)
         for key in raw:
             if key not in known:
                 self.issue(
@@ -412,8 +419,7 @@ class _Parser:
     # -- single values
 
     def value(self, item: Field, raw: Any, path: str) -> Any:
-        method = getattr(self, f"_{item.type}")
-        return method(item, raw, path)
+        return _BY_TYPE[item.type](self, item, raw, path)
 
     def _type_error(self, item: Field, raw: Any, path: str, zh: str, en: str) -> _Invalid:
         self.issue(
@@ -432,12 +438,11 @@ class _Parser:
             return self._type_error(item, raw, path, "数值", "a number")
         if integer and number != number.to_integral_value():
             return self._type_error(item, raw, path, "整数", "a whole number")
-        shown = format_quantity(number, item.unit)
         if item.cap is not None and abs(number) > item.cap:
             self.issue(
                 path,
                 "magnitude",
-                f"{item.label_zh}数值异常（{shown}），超过上限{format_quantity(item.cap, item.unit)}",
+                f"{item.label_zh}数值异常（{format_quantity(number, item.unit)}），超过上限{format_quantity(item.cap, item.unit)}",
                 f"implausible magnitude {number}: above {item.cap}"
                 + (f" {item.unit}" if item.unit else ""),
             )
@@ -456,7 +461,7 @@ class _Parser:
             self.issue(
                 path,
                 "percent_range",
-                f"{item.label_zh}应在0%至100%之间，实际为{shown}",
+                f"{item.label_zh}应在0%至100%之间，实际为{format_quantity(number, item.unit)}",
                 f"percentage must be between 0 and 100, got {number}",
             )
             return INVALID
@@ -464,7 +469,7 @@ class _Parser:
             self.issue(
                 path,
                 "negative",
-                f"{item.label_zh}不得为负数，实际为{shown}",
+                f"{item.label_zh}不得为负数，实际为{format_quantity(number, item.unit)}",
                 f"must not be negative, got {number}",
             )
             return INVALID
@@ -472,7 +477,7 @@ class _Parser:
             self.issue(
                 path,
                 "out_of_range",
-                f"{item.label_zh}不得小于{format_quantity(item.min, item.unit)}，实际为{shown}",
+                f"{item.label_zh}不得小于{format_quantity(item.min, item.unit)}，实际为{format_quantity(number, item.unit)}",
                 f"must be at least {item.min}, got {number}",
             )
             return INVALID
@@ -480,7 +485,7 @@ class _Parser:
             self.issue(
                 path,
                 "out_of_range",
-                f"{item.label_zh}不得大于{format_quantity(item.max, item.unit)}，实际为{shown}",
+                f"{item.label_zh}不得大于{format_quantity(item.max, item.unit)}，实际为{format_quantity(number, item.unit)}",
                 f"must be at most {item.max}, got {number}",
             )
             return INVALID
@@ -515,11 +520,9 @@ class _Parser:
     def _text(self, item: Field, raw: Any, path: str) -> Any:
         if not isinstance(raw, str):
             return self._type_error(item, raw, path, "文字", "text")
-        bad = next(
-            (ch for ch in raw if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS),
-            None,
-        )
-        if bad is not None:
+        found = _CONTROL.search(raw)
+        if found is not None:
+            bad = found.group()
             self.issue(
                 path,
                 "control_char",
@@ -743,7 +746,7 @@ class _Parser:
                 or "/" in name
                 or "\\" in name
                 or name.startswith(".")
-                or any(unicodedata.category(ch) == "Cc" for ch in name)
+                or _ANY_CONTROL.search(name) is not None
             )
             if bad:
                 ok = False
@@ -870,6 +873,21 @@ class _Parser:
             f"a loss ({format_number(amount)}) contradicts {check.whole} = yes: "
             f"not profitable three years in a row{en_cite}",
         )
+
+
+# the parser's method for each field type, looked up once
+_BY_TYPE: dict[str, Callable[[_Parser, Field, Any, str], Any]] = {
+    kind: getattr(_Parser, f"_{kind}") for kind in FIELD_TYPES
+}
+# the field ids of each tuple of fields (sections, yearly sections, table columns) of a schema
+_IDS: dict[int, tuple[tuple[Field, ...], frozenset[str]]] = {}
+
+
+def _ids(fields: tuple[Field, ...]) -> frozenset[str]:
+    hit = _IDS.get(id(fields))
+    if hit is None or hit[0] is not fields:
+        hit = _IDS[id(fields)] = (fields, frozenset(item.id for item in fields))
+    return hit[1]
 
 
 def _is_number(value: Any) -> bool:
