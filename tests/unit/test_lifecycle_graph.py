@@ -233,8 +233,8 @@ def _facts(
 _CASES = [
     (spec_.trigger, role, source)
     for spec_ in TRANSITIONS
-    for role in spec_.roles
-    for source in spec_.sources
+    for role in sorted(spec_.roles)
+    for source in sorted(spec_.sources)
 ]
 
 
