@@ -221,9 +221,22 @@ def logout(svc: Services, *, token: str | None, now: datetime) -> None:
         accounts.close_session(s, token, now)
 
 
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def touch(svc: Services, *, token: str, now: datetime) -> None:
+    """Keep a session's idle clock: `last_seen_at` moves when it is over a minute old, in one
+    conditional UPDATE (no read first: every signed-in request may come here)."""
+    from sqlalchemy import update
+
+    ws = accounts.WebSession
     with svc.db.transaction() as s:
-        accounts.touch_session(s, token, now)
+        s.execute(
+            update(ws)
+            .where(ws.token_hash == accounts.digest(token), ws.last_seen_at < now - TOUCH_EVERY)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def create_api_token(

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from deadlines import format_instant
 from states.lifecycle import State
 from web import i18n
-from web.deps import CSRF_COOKIE, Auth, auth, csrf_token_for, ctx, lang_of
+from web.deps import CSRF_COOKIE, Auth, auth, context_of, csrf_token_for, lang_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -73,8 +73,8 @@ env.filters["iso"] = lambda v: v.isoformat() if v is not None else ""
 
 
 def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    a: Auth = auth(request, ctx(request))
-    c = ctx(request)
+    c = context_of(request)
+    a: Auth = auth(request, c)
     lang = lang_of(request)
     csrf = csrf_token_for(request, a)
     now = c.now()
