@@ -12,7 +12,7 @@ read-only tokens) before they reach a handler.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from states.rules import Refusal
 from store import accounts
 from store.db import Database
 from store.transitions import Result
+from web.batch import SubmitBatcher
 from web.principal import Principal
 
 
@@ -39,9 +40,13 @@ class Forbidden(Exception):
 
 @dataclass
 class Services:
-    """The unit of work the handlers run in."""
+    """The unit of work the handlers run in, and the batcher of submissions over it."""
 
     db: Database
+    submissions: SubmitBatcher = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.submissions = SubmitBatcher(self.db)
 
     @classmethod
     def over(cls, db: Database) -> Services:
@@ -296,7 +301,8 @@ def save_form(
 
 
 def submit(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:
-    return handlers.submit(svc.db, _writer(who), app_id, now=now)
+    """`handlers.submit`, batched with the submissions arriving together (web.batch)."""
+    return svc.submissions.submit(_writer(who), app_id, now=now)
 
 
 def withdraw(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:
