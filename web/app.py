@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +40,17 @@ SECURITY_HEADERS = (
 )
 
 
+# Sync routes and dependencies run on anyio's worker threads (40 by default): more threads than
+# the pool's connections (store.db.POOL_SIZE) only queue for one, and the GIL is shared anyway.
+THREADS = 16
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
 def create_app(settings: WebSettings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or WebSettings.from_env()
     if db is None:
@@ -44,6 +58,7 @@ def create_app(settings: WebSettings | None = None, db: Database | None = None) 
 
         db = _database(settings.database_url)
     app = FastAPI(
+        lifespan=_lifespan,
         title="shenbao 申报",
         version="1",
         description="The application system: pages for every party and a JSON API (/api/v1).",
