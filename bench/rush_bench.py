@@ -335,6 +335,7 @@ def add_drafts(world: World, total: int) -> float:
     its own account and session; a load slot submits for several of them in turn.)"""
     from services import handlers
     from states.actors import Actor, Role
+    from store.bulk import NewApplication
     from store.db import Database
 
     db = Database(world.url)
@@ -342,14 +343,24 @@ def add_drafts(world: World, total: int) -> float:
     if total > len(world.sessions):
         world.sessions += _enterprises(db, len(world.sessions), total - len(world.sessions))
     at = _at("2026-06-20T21:00:00")
-    for sess in world.sessions:
-        who = Actor(Role.ENTERPRISE, sess["uscc"])
-        name = f"粤港数创{sess['i']}号有限公司"
-        sess["app"] = handlers.create_application(
-            db, who, EDITION, uscc=sess["uscc"], name=name, province="广东", category="center",
-            now=at, email=f"rush{sess['i']}@applicant.example.cn",
-            form=_center_form(sess["uscc"], name),
-        )  # fmt: skip
+    todo = [sess for sess in world.sessions if not sess["app"]]
+    for k in range(0, len(todo), 500):  # in batches: one unit of work per 500 drafts
+        chunk = todo[k : k + 500]
+        items = [
+            NewApplication(
+                actor=Actor(Role.ENTERPRISE, sess["uscc"]),
+                uscc=sess["uscc"],
+                name=f"粤港数创{sess['i']}号有限公司",
+                province="广东",
+                category="center",
+                email=f"rush{sess['i']}@applicant.example.cn",
+                form=_center_form(sess["uscc"], f"粤港数创{sess['i']}号有限公司"),
+            )  # fmt: skip
+            for sess in chunk
+        ]
+        for sess, made in zip(chunk, handlers.create_many(db, EDITION, items, now=at), strict=True):
+            assert isinstance(made, int), made
+            sess["app"] = made
     db.dispose()
     return time.perf_counter() - t
 
@@ -635,8 +646,9 @@ def main() -> int:
     ap.add_argument("--close-after", type=float, default=25.0, help="seconds until the close")
     ap.add_argument("--queue", type=int, default=500, help="the province queue's applications")
     ap.add_argument("--baseline-requests", type=int, default=3000)
-    ap.add_argument("--draft-factor", type=float, default=0.6)
-    ap.add_argument("--max-drafts", type=int, default=12000)
+    ap.add_argument("--draft-factor", type=float, default=1.5,
+                    help="drafts per baseline request the rush could take (they must outlast it)")  # fmt: skip
+    ap.add_argument("--max-drafts", type=int, default=20000)
     ap.add_argument("--client", choices=("raw", "httpx"), default="raw",
                     help="the load generator's HTTP client (raw: minimal HTTP/1.1, ~0.1 ms a request)")  # fmt: skip
     ap.add_argument("--page-loads", type=int, default=30, help="per page client")
