@@ -48,9 +48,20 @@ def json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# Connections kept open per process: at least as many as the web service's threads (16, each
+# holding one connection at a time) plus its event loop's own; a pool smaller than the threads
+# working at once closes and reopens a connection for nearly every request under load.
+POOL_SIZE = 20
+MAX_OVERFLOW = 10
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE so writers queue instead of racing."""
     kwargs.setdefault("json_serializer", json_dumps)
+    in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+    if "poolclass" not in kwargs and not in_memory:  # in-memory SQLite keeps its own pool
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
 

@@ -12,7 +12,7 @@ read-only tokens) before they reach a handler.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from states.rules import Refusal
 from store import accounts
 from store.db import Database
 from store.transitions import Result
+from web.batch import SubmitBatcher
 from web.principal import Principal
 
 
@@ -39,9 +40,13 @@ class Forbidden(Exception):
 
 @dataclass
 class Services:
-    """The unit of work the handlers run in."""
+    """The unit of work the handlers run in, and the batcher of submissions over it."""
 
     db: Database
+    submissions: SubmitBatcher = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.submissions = SubmitBatcher(self.db)
 
     @classmethod
     def over(cls, db: Database) -> Services:
@@ -221,9 +226,22 @@ def logout(svc: Services, *, token: str | None, now: datetime) -> None:
         accounts.close_session(s, token, now)
 
 
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def touch(svc: Services, *, token: str, now: datetime) -> None:
+    """Keep a session's idle clock: `last_seen_at` moves when it is over a minute old, in one
+    conditional UPDATE (no read first: every signed-in request may come here)."""
+    from sqlalchemy import update
+
+    ws = accounts.WebSession
     with svc.db.transaction() as s:
-        accounts.touch_session(s, token, now)
+        s.execute(
+            update(ws)
+            .where(ws.token_hash == accounts.digest(token), ws.last_seen_at < now - TOUCH_EVERY)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def create_api_token(
@@ -283,7 +301,8 @@ def save_form(
 
 
 def submit(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:
-    return handlers.submit(svc.db, _writer(who), app_id, now=now)
+    """`handlers.submit`, batched with the submissions arriving together (web.batch)."""
+    return svc.submissions.submit(_writer(who), app_id, now=now)
 
 
 def withdraw(svc: Services, who: Principal, app_id: int, *, now: datetime) -> Result:

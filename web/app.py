@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from states.rules import Refusal
 from store.accounts import AccountError
@@ -27,6 +32,23 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
+# Sync routes and dependencies run on anyio's worker threads (40 by default): more threads than
+# the pool's connections (store.db.POOL_SIZE) only queue for one, and the GIL is shared anyway.
+THREADS = 16
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
 
 
 def create_app(settings: WebSettings | None = None, db: Database | None = None) -> FastAPI:
@@ -36,6 +58,7 @@ def create_app(settings: WebSettings | None = None, db: Database | None = None) 
 
         db = _database(settings.database_url)
     app = FastAPI(
+        lifespan=_lifespan,
         title="shenbao 申报",
         version="1",
         description="The application system: pages for every party and a JSON API (/api/v1).",
@@ -61,16 +84,8 @@ def create_app(settings: WebSettings | None = None, db: Database | None = None) 
     app.include_router(api.router)
     mount_if_enabled(app)  # the baseline route of bench/rush_bench.py (SHENBAO_WEB_BENCH=1)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/static"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # outermost: the security headers reach every answer, error pages and problem+json included
+    app.add_middleware(SecurityHeaders)
 
     def respond(request: Request, status: int, rule: str, message: str, title: str) -> Response:
         if request.url.path.startswith("/api/"):
@@ -125,6 +140,30 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     LookupError,
 )
+
+
+class SecurityHeaders:
+    """The security headers of every response (a pure ASGI middleware: no task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def route_table() -> list[tuple[str, str]]:

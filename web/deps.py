@@ -6,12 +6,13 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
 from starlette.datastructures import FormData
 
+from web import acts
 from web.acts import Services
 from web.principal import Principal
 from web.queries import Queries
@@ -21,7 +22,6 @@ SESSION_COOKIE = "sb_session"
 CSRF_COOKIE = "sb_csrf"  # the pre-login double-submit token (login, register, public forms)
 LANG_COOKIE = "sb_lang"
 MAX_FORM_BYTES = 2_000_000
-TOUCH_EVERY = timedelta(minutes=1)
 # the only forms a signed-out visitor may post (with the pre-login CSRF token)
 ANONYMOUS_POSTS = ("/login", "/register", "/account/activate", "/public/")
 
@@ -36,8 +36,14 @@ class Context:
         return self.settings.now()
 
 
-def ctx(request: Request) -> Context:
+def context_of(request: Request) -> Context:
     return request.app.state.ctx
+
+
+# The dependencies that do no I/O are `async def`: FastAPI runs them in the event loop, where a
+# plain `def` would cost each request a round trip through the thread pool.
+async def ctx(request: Request) -> Context:
+    return context_of(request)
 
 
 class Unauthenticated(HTTPException):
@@ -76,9 +82,7 @@ def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
             ws, account = session
             principal = _principal(account, via="session")
             csrf = ws.csrf_token
-            if now - ws.last_seen_at > TOUCH_EVERY:  # keep the idle clock without a write per hit
-                from web import acts
-
+            if now - ws.last_seen_at > acts.TOUCH_EVERY:  # the idle clock, not a write per hit
                 acts.touch(c.services, token=token or "", now=now)
         else:
             token = None
@@ -99,7 +103,7 @@ def _principal(account: Any, *, via: str, scopes: tuple[str, ...] = ("read", "wr
     )
 
 
-def signed_in(a: Auth = Depends(auth)) -> Principal:
+async def signed_in(a: Auth = Depends(auth)) -> Principal:
     if a.principal is None:
         raise Unauthenticated()
     return a.principal
@@ -108,7 +112,7 @@ def signed_in(a: Auth = Depends(auth)) -> Principal:
 def role(*roles: str) -> Callable[..., Principal]:
     """A dependency: the principal, 403 unless it holds one of `roles`."""
 
-    def dep(who: Principal = Depends(signed_in)) -> Principal:
+    async def dep(who: Principal = Depends(signed_in)) -> Principal:
         if who.role not in roles:
             raise HTTPException(
                 403, f"无权访问: {who.actor_text} may not open this page ({', '.join(roles)})"
@@ -147,7 +151,7 @@ async def checked_form(request: Request, a: Auth = Depends(auth)) -> FormData:
     return form
 
 
-def api_csrf(request: Request, a: Auth = Depends(auth)) -> None:
+async def api_csrf(request: Request, a: Auth = Depends(auth)) -> None:
     """JSON writes: bearer tokens need none; a cookie session must send X-CSRF-Token."""
     if a.principal is not None and a.principal.via == "session":
         sent = request.headers.get("x-csrf-token", "")

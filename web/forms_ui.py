@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from programs.editions import load_edition
@@ -19,6 +20,15 @@ NUMERIC = {"int", "decimal", "percent", "year"}
 _PATH = re.compile(
     r"^(?P<sec>[A-Za-z_][\w]*)(?:\[(?P<year>\d{4})\])?(?:\.(?P<field>[A-Za-z_]\w*))?"
 )
+
+
+_NOT_DOM = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@lru_cache(maxsize=4096)
+def _dom_id(key: str) -> str:
+    """A field key as an HTML id (a page asks for each field's several times)."""
+    return _NOT_DOM.sub("-", key)
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ class Input:
 
     @property
     def dom(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_-]", "-", self.key)
+        return _dom_id(self.key)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,20 @@ class QuotaLine:
         return min(100, round(100 * self.used / self.limit)) if self.limit else 100
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One line of a reviewer's queue: what the table shows, nothing more."""
+
+    id: int
+    campaign_id: int
+    name: str
+    uscc: str
+    category: str
+    consortium: bool
+    status: str
+    eligibility: str | None
+
+
 @dataclass
 class CampaignSummary:
     campaign: Campaign
@@ -123,6 +137,17 @@ class Queries:
                 raise NotVisible(f"APP: no application with id {app_id}")
             return app
 
+    def visible_id(self, who: Principal, app_id: int) -> int:
+        """The id of an application in the principal's scope (NotVisible otherwise), reading
+        nothing else: the check before an act, which loads what it needs itself."""
+        with self.db.sessions() as s:
+            found = s.scalar(
+                select(Application.id).where(Application.id == app_id, self._scope_filter(who))
+            )
+        if found is None:
+            raise NotVisible(f"APP: no application with id {app_id}")
+        return found
+
     def applications(
         self, who: Principal, *, states: tuple[str, ...] | None = None, text: str | None = None
     ) -> list[Application]:
@@ -139,11 +164,31 @@ class Queries:
                 stmt = stmt.where(or_(*cond))
             return list(s.scalars(stmt.order_by(Application.id).limit(500)))
 
+    def review_rows(self, who: Principal) -> list[ReviewRow]:
+        """Every application in a reviewer's scope, each as the columns its queue shows (no form,
+        no history): all of them, in id order; the page sorts them as asked."""
+        eligibility = Application.form_check[("eligibility", "status")].as_string()
+        stmt = (
+            select(
+                Application.id,
+                Application.campaign_id,
+                Application.name,
+                Application.uscc,
+                Application.category,
+                Application.consortium,
+                Application.status,
+                eligibility,
+            )
+            .where(self._scope_filter(who))
+            .order_by(Application.id)
+        )
+        with self.db.sessions() as s:
+            return [ReviewRow(*r) for r in s.execute(stmt)]
+
     # -- one application -----------------------------------------------------------------------
     def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
         """Every act tried on an application in the principal's scope (services.queries)."""
-        self.application(who, app_id)
-        return service_queries.history(self.db, app_id)
+        return service_queries.history(self.db, self.visible_id(who, app_id))
 
     def verification(self, who: Principal, app_id: int) -> tuple[bool, str]:
         """Recompute one application's chain: (intact, what was found)."""
@@ -167,11 +212,7 @@ class Queries:
             return True, f"{len(records)} records, head {prev[:12]}"
 
     def return_reasons(self, who: Principal, app_id: int) -> list[HistoryRow]:
-        return [
-            r
-            for r in self.history(who, app_id)
-            if r.accepted and r.trigger in ("return_for_revision", "reject") and r.reason
-        ]
+        return reasons_in(self.history(who, app_id))
 
     def messages(self, who: Principal) -> list[OutboxMessage]:
         with self.db.sessions() as s:
@@ -222,6 +263,11 @@ class Queries:
             if c.campaign.id == campaign_id:
                 return c
         raise NotVisible(f"campaign: no campaign with id {campaign_id}")
+
+    def campaign_list(self) -> list[Campaign]:
+        """Every campaign, without counting its applications."""
+        with self.db.sessions() as s:
+            return list(s.scalars(select(Campaign).order_by(Campaign.id)))
 
     def open_campaigns(self, now: datetime) -> list[Campaign]:
         """Campaigns whose application window has not closed (enterprises may start one)."""
@@ -433,8 +479,30 @@ class Queries:
     def session_of(
         self, token: str | None, now: datetime
     ) -> tuple[accounts.WebSession, accounts.Account] | None:
+        """The live session of a cookie value and its active account, in one round trip.
+
+        The same rules as `store.accounts.session_for` (revoked, past its lifetime, idle past
+        `SESSION_IDLE`, account not active: no one), read with a join instead of two queries:
+        this runs on every request."""
+        if not token or len(token) > 128:
+            return None
+        WebSession, Account = accounts.WebSession, accounts.Account
         with self.db.sessions() as s:
-            return accounts.session_for(s, token, now)
+            row = s.execute(
+                select(WebSession, Account)
+                .join(Account, Account.id == WebSession.account_id)
+                .where(WebSession.token_hash == accounts.digest(token))
+            ).first()
+        if row is None:
+            return None
+        ws, account = row
+        if ws.revoked_at is not None or now >= ws.expires_at:
+            return None
+        if now - ws.last_seen_at > accounts.SESSION_IDLE:
+            return None
+        if account.status != "active":
+            return None
+        return ws, account
 
     def token_of(
         self, token: str | None, now: datetime
@@ -449,6 +517,15 @@ class Queries:
 
 def session_scope(s: Session) -> Session:  # pragma: no cover - typing helper
     return s
+
+
+def reasons_in(history: list[HistoryRow]) -> list[HistoryRow]:
+    """The reasons given for returning or rejecting, out of an application's history."""
+    return [
+        r
+        for r in history
+        if r.accepted and r.trigger in ("return_for_revision", "reject") and r.reason
+    ]
 
 
 STATE_ORDER = [st.value for st in State]

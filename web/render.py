@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from deadlines import format_instant
 from states.lifecycle import State
 from web import i18n
-from web.deps import CSRF_COOKIE, Auth, auth, csrf_token_for, ctx, lang_of
+from web.deps import CSRF_COOKIE, Auth, auth, context_of, csrf_token_for, lang_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -64,6 +65,34 @@ def _category_name(category: str, edition_id: str) -> str:
         return category
 
 
+def _queue_rows(rows: list[Any], names: dict[str, str], csrf: str, lang: str) -> Markup:
+    """The rows of a reviewer's queue, each with its decision form: built here, not by the
+    template, because a province's queue holds hundreds of them (~3 µs a row, ~30 µs in jinja).
+    Every text from the database is escaped; ids are integers."""
+    if not rows:
+        return Markup(f'<tr><td colspan="6">{escape(i18n.t("none", lang))}</td></tr>')
+    hidden = f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'
+    choices = "".join(
+        f'<option value="{d}">{escape(i18n.t(d, lang))}</option>'
+        for d in ("recommend", "return", "reject")
+    )
+    reason = escape(i18n.t("reason", lang))
+    out = []
+    for a in rows:
+        i = int(a.id)
+        out.append(
+            f'<tr id="row-{i}"><td><a href="/review/applications/{i}">{i}</a></td>'
+            f"<td>{escape(a.name)}</td><td>{escape(names[a.category])}</td>"
+            f"<td>{'是' if a.consortium else '否'}</td><td>{escape(a.eligibility or '—')}</td>\n"
+            f'<td><form method="post" action="/review/applications/{i}/decide">\n  {hidden}\n'
+            f'  <select name="decision" id="decision-{i}">{choices}</select>\n'
+            f'  <input name="reason" placeholder="{reason}" maxlength="2000" id="reason-{i}">\n'
+            f'  <button type="submit" id="decide-{i}">确定</button></form></td></tr>'
+        )
+    return Markup("\n".join(out))
+
+
+env.globals["queue_rows"] = _queue_rows
 env.filters["sh"] = _sh
 env.filters["edition_title"] = _edition_title
 env.filters["category_name"] = _category_name
@@ -73,8 +102,8 @@ env.filters["iso"] = lambda v: v.isoformat() if v is not None else ""
 
 
 def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    a: Auth = auth(request, ctx(request))
-    c = ctx(request)
+    c = context_of(request)
+    a: Auth = auth(request, c)
     lang = lang_of(request)
     csrf = csrf_token_for(request, a)
     now = c.now()

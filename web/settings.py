@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from deadlines import now_shanghai, parse_instant
+
+
+@lru_cache(maxsize=16)
+def _simulated_instant(text: str) -> datetime:
+    """The clock file's instant; parsed once per distinct text (the file is read every time)."""
+    return parse_instant(text, "SHENBAO_WEB_CLOCK_FILE")
 
 
 def _flag(name: str) -> bool:
@@ -46,8 +53,12 @@ class WebSettings:
     def now(self) -> datetime:
         if self.clock_file is None:
             return now_shanghai()
-        text = self.clock_file.read_text(encoding="utf-8").strip()
-        return parse_instant(text, "SHENBAO_WEB_CLOCK_FILE")
+        fd = os.open(self.clock_file, os.O_RDONLY)  # cheaper than a text file object
+        try:
+            raw = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        return _simulated_instant(raw.decode("utf-8").strip())
 
     @classmethod
     def from_env(cls) -> WebSettings:

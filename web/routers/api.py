@@ -225,8 +225,8 @@ def save_form(
 @router.post("/applications/{app_id}/submit", response_model=ResultOut,
              dependencies=[Depends(api_csrf)])  # fmt: skip
 def submit(app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)) -> ResultOut:
-    app = c.queries.application(who, app_id)
-    return _result(acts.submit(c.services, who, app.id, now=c.now()))
+    visible = c.queries.visible_id(who, app_id)
+    return _result(acts.submit(c.services, who, visible, now=c.now()))
 
 
 @router.post("/applications/{app_id}/withdraw", response_model=ResultOut,
@@ -234,8 +234,8 @@ def submit(app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends
 def withdraw(
     app_id: Id, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> ResultOut:
-    app = c.queries.application(who, app_id)
-    return _result(acts.withdraw(c.services, who, app.id, now=c.now()))
+    visible = c.queries.visible_id(who, app_id)
+    return _result(acts.withdraw(c.services, who, visible, now=c.now()))
 
 
 @router.post("/applications/{app_id}/review", response_model=ResultOut,
@@ -243,8 +243,8 @@ def withdraw(
 def review(
     app_id: Id, body: Decision, who: Principal = Depends(signed_in), c: Context = Depends(ctx)
 ) -> ResultOut:
-    app = c.queries.application(who, app_id)
-    return _result(acts.review(c.services, who, app.id, body.decision, reason=body.reason,
+    visible = c.queries.visible_id(who, app_id)
+    return _result(acts.review(c.services, who, visible, body.decision, reason=body.reason,
                                now=c.now()))  # fmt: skip
 
 

@@ -14,12 +14,13 @@ from starlette.datastructures import FormData, UploadFile
 from programs.editions import load_edition
 from programs.forms import FormLoadError, read_form_xlsx, to_jsonable, write_form_xlsx
 from programs.provinces import all_provinces
+from services import queries as service_queries
 from store.models import Application
 from web import acts
 from web.deps import Context, Id, Year, checked_form, ctx, role
 from web.forms_ui import issues_by_key, posted_form, schema_for, sections
 from web.principal import Principal
-from web.queries import last_second, window_of
+from web.queries import last_second, reasons_in, window_of
 from web.render import env, page
 from web.routers.auth import see_other
 
@@ -74,6 +75,7 @@ def _detail(request: Request, c: Context, who: Principal, app: Application, stat
     data = form_data if form_data is not None else dict(app.form or {})
     by_key, found = issues_by_key(forms_id, app.category, schema, data)
     window = window_of(app.campaign)
+    history = service_queries.history(c.services.db, app.id)  # `app` is in the principal's scope
     return page(
         request,
         "enterprise/application.html",
@@ -85,8 +87,8 @@ def _detail(request: Request, c: Context, who: Principal, app: Application, stat
         all_issues=found,
         closes=last_second(window),
         ends=window.ends_at if window else None,
-        reasons=c.queries.return_reasons(who, app.id),
-        history=c.queries.history(who, app.id),
+        reasons=reasons_in(history),
+        history=history,
         error=error,
         notice=notice,
     )
@@ -192,13 +194,13 @@ def _move(
     act: Callable[..., Any], app_id: int, request: Request, who: Principal, c: Context
 ) -> Response:
     """Submit or withdraw: the page again with the refusal's rule and line, or back to it."""
-    app = c.queries.application(who, app_id)
+    visible = c.queries.visible_id(who, app_id)
     try:
-        act(c.services, who, app.id, now=c.now())
+        act(c.services, who, visible, now=c.now())
     except acts.Refusal as exc:
         app = c.queries.application(who, app_id)
         return _detail(request, c, who, app, status=409, error=(exc.rule, exc.message))
-    return see_other(f"/enterprise/applications/{app.id}")
+    return see_other(f"/enterprise/applications/{visible}")
 
 
 @router.post("/applications/{app_id}/submit")
@@ -260,7 +262,7 @@ async def submit_report(
 ) -> Response:
     from programs.forms import load_form_text
 
-    c.queries.application(who, app_id)
+    c.queries.visible_id(who, app_id)
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise ValueError("file: 请选择年度报告文件 (choose the report file: .yaml or .json)")

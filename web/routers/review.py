@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from programs.editions import load_edition
+from programs.editions import Edition, load_edition
 from programs.forms.resolve import forms_edition_id
 from states.lifecycle import State
 from web import acts
 from web.deps import Context, Id, checked_form, ctx, role
 from web.forms_ui import schema_for, sections
 from web.principal import Principal
-from web.queries import last_second, screening_of, window_of
+from web.queries import STATE_ORDER, ReviewRow, last_second, screening_of, window_of
 from web.render import page
 from web.routers.auth import see_other
 
@@ -21,19 +24,43 @@ router = APIRouter(prefix="/review")
 Reviewer = role("province", "group")
 
 
-def _campaign_views(c: Context, who: Principal) -> list[dict[str, object]]:
+QueueSort = Literal["id", "name", "category", "consortium", "eligibility", "state"]
+STATE_RANK = {state: i for i, state in enumerate(STATE_ORDER)}
+
+
+def _sorted(rows: list[ReviewRow], sort: str, desc: bool, names: dict[str, str]) -> list[ReviewRow]:
+    keys: dict[str, Callable[[ReviewRow], Any]] = {
+        "id": lambda r: r.id,
+        "name": lambda r: (r.name, r.id),
+        "category": lambda r: (names[r.category], r.id),
+        "consortium": lambda r: (r.consortium, r.id),
+        "eligibility": lambda r: (r.eligibility or "", r.id),
+        "state": lambda r: (STATE_RANK.get(r.status, len(STATE_RANK)), r.id),
+    }
+    return sorted(rows, key=keys[sort], reverse=desc)
+
+
+def _campaign_views(
+    c: Context, who: Principal, sort: str = "id", desc: bool = False
+) -> list[dict[str, object]]:
+    """One view per campaign: its queue (submitted) and the reviewer's other applications, each
+    row only the columns shown, sorted by `sort`; the quota gauge and the screening window."""
     views = []
-    apps = c.queries.applications(who)
-    for summary in c.queries.campaigns():
-        cp = summary.campaign
-        mine = [a for a in apps if a.campaign_id == cp.id]
+    rows = c.queries.review_rows(who)
+    for cp in c.queries.campaign_list():
+        edition = load_edition(cp.edition_id)
+        mine = [r for r in rows if r.campaign_id == cp.id]
+        names = {cat: _category_name(edition, cat) for cat in {r.category for r in mine}}
         screening = screening_of(cp)
+        submitted = [r for r in mine if r.status == State.SUBMITTED.value]
+        others = [r for r in mine if r.status != State.SUBMITTED.value]
         views.append(
             {
                 "campaign": cp,
-                "edition": summary.edition,
-                "queue": [a for a in mine if a.status == State.SUBMITTED.value],
-                "others": [a for a in mine if a.status != State.SUBMITTED.value],
+                "edition": edition,
+                "category_names": names,
+                "queue": _sorted(submitted, sort, desc, names),
+                "others": _sorted(others, sort, desc, names),
                 "quota": c.queries.quota(who, cp),
                 "screening": screening,
                 "screening_ends": screening.ends_at if screening else None,
@@ -44,11 +71,24 @@ def _campaign_views(c: Context, who: Principal) -> list[dict[str, object]]:
     return views
 
 
+def _category_name(edition: Edition, category: str) -> str:
+    try:
+        return edition.category(category).name_zh
+    except ValueError:
+        return category
+
+
 @router.get("")
 def queue(
-    request: Request, who: Principal = Depends(Reviewer), c: Context = Depends(ctx)
+    request: Request,
+    who: Principal = Depends(Reviewer),
+    c: Context = Depends(ctx),
+    sort: QueueSort = "id",
+    order: Literal["asc", "desc"] = "asc",
 ) -> Response:
-    return page(request, "review/queue.html", views=_campaign_views(c, who))
+    """The reviewer's whole queue on one page (no form is read), sorted by any column."""
+    views = _campaign_views(c, who, sort, order == "desc")
+    return page(request, "review/queue.html", views=views, sort=sort, order=order)
 
 
 @router.get("/applications/{app_id}")

@@ -1,0 +1,45 @@
+"""A province's queue: every submitted application of its own, no other's, sortable by any column."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integration.web.helpers import World, uscc
+from web import acts
+
+NAMES = ["丙中心", "甲中心", "乙中心", "丁中心"]
+
+
+def _ids_in_order(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'<tr id="row-(\d+)">', html)]
+
+
+def test_the_queue_lists_all_its_own_sorted_as_asked(world: World) -> None:
+    world.open_campaign()
+    ids = []
+    for k, name in enumerate(NAMES, start=1):
+        app_id = world.application(k, name, "广东")
+        acts.submit(world.svc, world.principal("enterprise", uscc(k)), app_id, now=world.now())
+        ids.append(app_id)
+    other = world.application(9, "外省中心", "江苏")
+    acts.submit(world.svc, world.principal("enterprise", uscc(9)), other, now=world.now())
+    draft = world.application(8, "草稿中心", "广东")
+    p = world.login(world.account("province", "广东/industry", "gd@commerce.example.cn"))
+
+    page = p.get("/review")
+    assert page.status_code == 200
+    assert _ids_in_order(page.text) == sorted(ids)  # id order by default; no draft, no 江苏
+    assert f'id="row-{other}"' not in page.text and f'id="row-{draft}"' not in page.text
+    assert f'id="decide-{ids[0]}"' in page.text and 'aria-sort="ascending"' in page.text
+
+    by_name = dict(zip(NAMES, ids, strict=True))
+    asc = _ids_in_order(p.get("/review?sort=name").text)
+    assert asc == [by_name[n] for n in sorted(NAMES)]
+    desc = p.get("/review?sort=name&order=desc")
+    assert _ids_in_order(desc.text) == list(reversed(asc))
+    assert 'aria-sort="descending"' in desc.text
+    assert _ids_in_order(p.get("/review?sort=id&order=desc").text) == sorted(ids, reverse=True)
+
+    bad = p.get("/review?sort=form")
+    assert bad.status_code == 422 and "sort" in bad.text
+    assert p.get("/review?order=up").status_code == 422
