@@ -470,16 +470,24 @@ def open_session(
 
 
 def session_for(s: Session, token: str | None, now: datetime) -> tuple[WebSession, Account] | None:
-    """The live session of a cookie value and its active account, else None."""
+    """The live session of a cookie value and its active account, else None (revoked, past its
+    lifetime, idle past `SESSION_IDLE`, account not active). One round trip: session and account
+    are read with a join, since this runs on every request."""
     if not token or len(token) > 128:
         return None
-    ws = s.scalar(select(WebSession).where(WebSession.token_hash == digest(token)))
-    if ws is None or ws.revoked_at is not None or now >= ws.expires_at:
+    row = s.execute(
+        select(WebSession, Account)
+        .join(Account, Account.id == WebSession.account_id)
+        .where(WebSession.token_hash == digest(token))
+    ).first()
+    if row is None:
+        return None
+    ws, account = row
+    if ws.revoked_at is not None or now >= ws.expires_at:
         return None
     if now - ws.last_seen_at > SESSION_IDLE:
         return None
-    account = s.get(Account, ws.account_id)
-    if account is None or account.status != "active":
+    if account.status != "active":
         return None
     return ws, account
 

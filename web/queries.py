@@ -479,30 +479,9 @@ class Queries:
     def session_of(
         self, token: str | None, now: datetime
     ) -> tuple[accounts.WebSession, accounts.Account] | None:
-        """The live session of a cookie value and its active account, in one round trip.
-
-        The same rules as `store.accounts.session_for` (revoked, past its lifetime, idle past
-        `SESSION_IDLE`, account not active: no one), read with a join instead of two queries:
-        this runs on every request."""
-        if not token or len(token) > 128:
-            return None
-        WebSession, Account = accounts.WebSession, accounts.Account
+        """The live session of a cookie value and its active account (`accounts.session_for`)."""
         with self.db.sessions() as s:
-            row = s.execute(
-                select(WebSession, Account)
-                .join(Account, Account.id == WebSession.account_id)
-                .where(WebSession.token_hash == accounts.digest(token))
-            ).first()
-        if row is None:
-            return None
-        ws, account = row
-        if ws.revoked_at is not None or now >= ws.expires_at:
-            return None
-        if now - ws.last_seen_at > accounts.SESSION_IDLE:
-            return None
-        if account.status != "active":
-            return None
-        return ws, account
+            return accounts.session_for(s, token, now)
 
     def token_of(
         self, token: str | None, now: datetime
