@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, defer
 
 from deadlines import (
@@ -32,7 +32,7 @@ from store.review_models import (
     Notice,
 )
 from store.service import Lifecycle
-from store.transitions import CHUNK, Conflict, NotFound, Request, Result
+from store.transitions import CHUNK, Conflict, NotFound, Request, Result, update_versions
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
 # campaign-wide reads of application rows: the form is loaded only if something reads it
@@ -356,16 +356,6 @@ class EventBatch:
         changed = [c for c in self.chains.values() if c.records]
         if not changed:
             return
-        t = Application.__table__
-        stmt = (
-            update(t)
-            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
-            .values(
-                audit_count=bindparam("b_count"),
-                audit_head=bindparam("b_head"),
-                version=bindparam("b_version"),
-            )
-        )
         params = [
             {
                 "b_id": c.id,
@@ -376,12 +366,7 @@ class EventBatch:
             }
             for c in changed
         ]
-        result = s.connection().execute(stmt, params)
-        if result.rowcount != len(params):
-            raise Conflict(
-                "冲突: an application was changed by another transaction at the same time; "
-                "nothing was changed, reload and try again"
-            )
+        update_versions(s, params)
         s.execute(insert(AuditRecord.__table__), [r for c in changed for r in c.records])
         audit.note_heads(s, {c.id: (c.audit_count, c.audit_head) for c in changed})
         for c in changed:

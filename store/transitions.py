@@ -450,20 +450,7 @@ class TransitionEngine:
         outbox: list[dict[str, Any]],
         now: datetime,
     ) -> None:
-        t = Application.__table__
         if changed:
-            stmt = (
-                update(t)
-                .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
-                .values(
-                    status=bindparam("b_status"),
-                    audit_count=bindparam("b_count"),
-                    audit_head=bindparam("b_head"),
-                    version=bindparam("b_version"),
-                    updated_at=bindparam("b_now"),
-                    next_due_at=bindparam("b_due"),
-                )
-            )
             params = [
                 {
                     "b_id": sn.id,
@@ -477,12 +464,7 @@ class TransitionEngine:
                 }
                 for sn in changed
             ]
-            result = s.connection().execute(stmt, params)
-            if result.rowcount != len(params):
-                raise Conflict(
-                    "冲突: an application was changed by another transaction at the same time; "
-                    "nothing was changed, reload and try again"
-                )
+            update_versions(s, params, status="b_status", updated_at="b_now", next_due_at="b_due")
             for sn in changed:
                 sn.read_version = sn.version
                 sn.changed = False
@@ -495,6 +477,28 @@ class TransitionEngine:
             ins = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
             s.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
         s.expire_all()
+
+
+CONCURRENT_CHANGE = (
+    "冲突: an application was changed by another transaction at the same time; "
+    "nothing was changed, reload and try again"
+)
+
+
+def update_versions(s: Session, params: list[dict[str, Any]], **columns: str) -> None:
+    """One version-checked executemany UPDATE of application rows. Each row of `params` binds
+    `b_id`, `b_read` (the version read), `b_count`, `b_head`, `b_version` and one key per extra
+    column (`columns`: column name -> key); Conflict, and nothing written, unless every row still
+    had the version read."""
+    t = Application.__table__
+    values = {"audit_count": "b_count", "audit_head": "b_head", "version": "b_version", **columns}
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
+        .values({name: bindparam(key) for name, key in values.items()})
+    )
+    if s.connection().execute(stmt, params).rowcount != len(params):
+        raise Conflict(CONCURRENT_CHANGE)
 
 
 def _usage_key(snap: _Snapshot) -> tuple[Any, ...]:
