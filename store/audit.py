@@ -42,14 +42,19 @@ class AuditTampering(RuntimeError):
 
 
 def _iso(instant: datetime) -> str:
-    if instant is _last_iso[0]:  # a batch stamps many records with the same instants
-        return _last_iso[1]
-    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    _last_iso[:] = [instant, text]
+    """The instant as hashed: UTC, microseconds, "Z". A batch stamps many records with the same
+    few instants (the act's and the clock's), so their texts are kept; equal instants give
+    equal texts whatever their zone, and one dict read is safe across the web's threads."""
+    text = _ISO_TEXTS.get(instant)
+    if text is None:
+        text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if len(_ISO_TEXTS) >= 4096:
+            _ISO_TEXTS.clear()
+        _ISO_TEXTS[instant] = text
     return text
 
 
-_last_iso: list[Any] = [None, ""]
+_ISO_TEXTS: dict[datetime, str] = {}
 
 
 FIELDS = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from programs.editions import load_edition
@@ -23,7 +23,7 @@ from states.actors import Actor, Role
 from states.lifecycle import State
 from states.rules import Refusal
 from store import audit, formcheck
-from store.db import Database
+from store.db import Database, JSONText
 from store.models import Application, FormVersion, Organisation
 from store.transitions import next_due, windows_of
 
@@ -90,6 +90,26 @@ def _prepare(edition: Any, item: NewApplication) -> dict[str, Any]:
         "form": dict(item.form or {}),
         "form_version": 1 if item.form else 0,
     }
+
+
+def new_application_ids(db: Database, s: Session, n: int) -> list[int]:
+    """`n` fresh application ids, taken inside the caller's transaction: from the table's
+    sequence on PostgreSQL; on SQLite, which has one writer at a time (BEGIN IMMEDIATE), the
+    next `n` after the largest (applications are never deleted, audit records refer to them)."""
+    if n <= 0:
+        return []
+    if db.dialect == "postgresql":
+        got = s.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('application', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        ).scalars()
+        return sorted(int(x) for x in got)
+    t = Application.__table__
+    last = s.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
+    return list(range(int(last) + 1, int(last) + 1 + n))
 
 
 def create_many(
@@ -177,47 +197,14 @@ def create_many(
         orgs.update((u, int(a)) for u, a in made)
     order = sorted(rows)
     due = next_due(State.DRAFT.value, windows_of(campaign)[0])
-    app_rows = []
-    for i in order:
-        r = rows[i]
-        app_rows.append(
-            {
-                **r,
-                "campaign_id": campaign.id,
-                "organisation_id": orgs[r["uscc"]],
-                "status": State.DRAFT.value,
-                "form_check": formcheck.compute(
-                    edition, r["category"], r["form"], r["form_version"]
-                ),
-                "audit_count": 0,
-                "audit_head": "",
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-                "next_due_at": due,
-            }
-        )
-    new_ids = [
-        int(x)
-        for x in s.execute(
-            insert(t).returning(t.c.id, sort_by_parameter_order=True), app_rows
-        ).scalars()
-    ]
+    # ids first, so that each row is written once, with its first record's hash as its head
+    new_ids = new_application_ids(db, s, len(order))
     recorded_at = datetime.now(UTC)
-    versions, records, heads = [], [], {}
-    for i, app_id, row in zip(order, new_ids, app_rows, strict=True):
+    app_rows, versions, records, heads = [], [], [], {}
+    for i, app_id in zip(order, new_ids, strict=True):
+        r = rows[i]
         out.ids[i] = app_id
         item = items[i]
-        if row["form_version"]:
-            versions.append(
-                {
-                    "application_id": app_id,
-                    "version": 1,
-                    "form": row["form"],
-                    "saved_at": now,
-                    "saved_by": f"enterprise:{row['uscc']}",
-                }
-            )
         rec = audit.new_row(
             application_id=app_id,
             seq=1,
@@ -230,22 +217,47 @@ def create_many(
             actor_scope=item.actor.scope,
             reason=None,
             rule="Created",
-            message=f"created: application {app_id} of {row['uscc']} to {edition.id} "
+            message=f"created: application {app_id} of {r['uscc']} to {edition.id} "
             f"{campaign.year} by {item.actor}",
             at=now,
-            details={"consortium": row["consortium"], "form_version": row["form_version"]},
+            details={"consortium": r["consortium"], "form_version": r["form_version"]},
             recorded_at=recorded_at,
         )
         records.append(rec)
         heads[app_id] = (1, rec["hash"])
+        form_text = JSONText.of(r["form"])  # the same text in the row and its first version
+        app_rows.append(
+            {
+                **r,
+                "id": app_id,
+                "form": form_text,
+                "campaign_id": campaign.id,
+                "organisation_id": orgs[r["uscc"]],
+                "status": State.DRAFT.value,
+                "form_check": formcheck.compute(
+                    edition, r["category"], r["form"], r["form_version"]
+                ),
+                "audit_count": 1,
+                "audit_head": rec["hash"],
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "next_due_at": due,
+            }
+        )
+        if r["form_version"]:
+            versions.append(
+                {
+                    "application_id": app_id,
+                    "version": 1,
+                    "form": form_text,
+                    "saved_at": now,
+                    "saved_by": f"enterprise:{r['uscc']}",
+                }
+            )
+    s.execute(insert(t), app_rows)
     if versions:
         s.execute(insert(FormVersion.__table__), versions)
     s.execute(insert(audit.AuditRecord.__table__), records)
-    s.execute(
-        Application.__table__.update()
-        .where(t.c.id == bindparam("b_id"))
-        .values(audit_count=1, audit_head=bindparam("b_head")),
-        [{"b_id": a, "b_head": h} for a, (_, h) in heads.items()],
-    )
     audit.note_heads(s, heads)
     return out

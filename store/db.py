@@ -43,8 +43,21 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.startswith("sqlite")
 
 
+class JSONText(str):
+    """A value already serialised by `json_dumps`: stored as it is (one form written to two
+    rows is serialised once)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: Any) -> JSONText:
+        return cls(json.dumps(value, ensure_ascii=False, default=str))
+
+
 def json_dumps(value: Any) -> str:
     """JSON as stored: UTF-8 text kept readable, anything else (Decimal, date) as its string."""
+    if type(value) is JSONText:
+        return value
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
