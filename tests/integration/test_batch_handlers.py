@@ -21,7 +21,7 @@ from store import audit
 from store.audit import operator_history
 from store.bulk import NewApplication
 from store.db import Database
-from store.models import Application, OutboxMessage
+from store.models import Application, FormVersion, OutboxMessage
 from store.review_models import AnnualReport, ExpertAssignment, ExpertScore, Title
 from store.scoring_stage import ExpertItem, ScoreItem
 from store.titles_stage import ReportItem
@@ -142,12 +142,22 @@ def test_create_many_refuses_members_alone_and_creates_the_rest(db: Database) ->
                 "draft", 1, 1,
             )  # fmt: skip
             assert app.form_check["errors"] == []
+            # the form is stored as the mapping it was (once serialised, in both rows)
+            given = items[out.index(app_id)].form
+            assert app.form == json.loads(json.dumps(given, ensure_ascii=False, default=str))
+            (version,) = s.scalars(select(FormVersion).where(FormVersion.application_id == app_id))
+            assert (version.version, version.form) == (1, app.form)
             (rec,) = audit.history(s, app_id)
             assert (rec.trigger, rec.accepted, rec.hash) == ("create", True, app.audit_head)
         assert list(audit.verify(s)) == []
     # the drafts move on like any other
     batch = handlers.submit_many(db, [(me(1), made[0]), (me(8), made[1])], now=OPEN)
     assert batch.accepted == made
+    # ids taken by a batch and by one-at-a-time creation never meet
+    later = apply(db, 9)
+    again = handlers.create_many(db, "szzx-2026-2", [item(10), item(11)], now=OPEN)
+    assert later > max(made) and min(again) > later  # type: ignore[type-var]
+    assert len({earlier, *made, later, *again}) == 6
 
 
 # -- expert assignments, expert scores, annual reports in batches (edition B) ----------------------
