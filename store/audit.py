@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from programs.text import AUDIT_MESSAGE_MAX, cap, cap_details, cap_optional
+from programs.text import AUDIT_DETAILS_MAX, AUDIT_MESSAGE_MAX, cap, cap_details, cap_optional
+from store.db import JSONMapping
 from store.models import Application, AuditAnchor, AuditChain, AuditRecord, OperatorRecord
 
 GENESIS = "0" * 64
@@ -97,10 +98,33 @@ def canonical(
     get = record.get if isinstance(record, Mapping) else lambda k: getattr(record, k)
     body = {k: get(k) for k in fields}
     body["accepted"] = bool(body["accepted"])
-    body["details"] = body["details"] or {}
     body["at"] = _iso(body["at"])
     body["recorded_at"] = _iso(body["recorded_at"])
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    details = body["details"]
+    if type(details) is not JSONMapping:
+        body["details"] = details or {}
+        return _canonical_json(body)
+    # its text is already the canonical form: put in its place, not serialised again ("details"
+    # is a key; inside a string value every quote is escaped, so the bare pattern is the key)
+    body["details"] = None
+    return _canonical_json(body).replace('"details":null', '"details":' + details.text, 1)
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def stored_details(details: Mapping[str, Any] | None) -> JSONMapping:
+    """Audit details as stored and hashed, capped (`programs.text.cap_details`), serialised once
+    in their canonical form."""
+    plain = dict(details) if details else {}
+    text = _canonical_json(plain)
+    # the cap counts the text with ", " and ": " separators, at most twice the compact length
+    if 2 * len(text) > AUDIT_DETAILS_MAX:
+        capped = cap_details(plain)
+        if capped != plain:
+            plain, text = capped, _canonical_json(capped)
+    return JSONMapping(plain, text)
 
 
 def record_hash(prev_hash: str, record: AuditRecord | Mapping[str, Any]) -> str:
@@ -173,7 +197,7 @@ def new_row(
         "reason": None if reason is None else _message(reason),
         "rule": rule,
         "message": _message(message),
-        "details": cap_details(details),
+        "details": stored_details(details),
         "at": at if at.tzinfo is UTC else at.astimezone(UTC),
         "recorded_at": recorded_at or datetime.now(UTC),
         "prev_hash": prev_hash or GENESIS,
@@ -226,7 +250,7 @@ def append_operator(
         "reason": cap_optional(reason),
         "rule": rule,
         "message": cap(message),
-        "details": cap_details(details),
+        "details": stored_details(details),
         "at": at.astimezone(UTC),
         "recorded_at": datetime.now(UTC),
         "prev_hash": chain.audit_head or GENESIS,

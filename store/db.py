@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -54,10 +54,34 @@ class JSONText(str):
         return cls(json.dumps(value, ensure_ascii=False, default=str))
 
 
+class JSONMapping(dict[str, Any]):
+    """A mapping that carries the text it is stored as (an audit record's details, serialised
+    once for its hash and its row). Read-only, so that the two cannot part; a copy is a plain
+    dict."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Mapping[str, Any], text: str) -> None:
+        super().__init__(value)
+        self.text = text
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("JSONMapping is read-only: copy it with dict(...) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self),))
+
+
 def json_dumps(value: Any) -> str:
     """JSON as stored: UTF-8 text kept readable, anything else (Decimal, date) as its string."""
-    if type(value) is JSONText:
+    kind = type(value)
+    if kind is JSONText:
         return value
+    if kind is JSONMapping:
+        return value.text
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
