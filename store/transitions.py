@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -371,9 +371,23 @@ class TransitionEngine:
         wanted = set(scopes)
         t = Application.__table__
         for campaign_id in sorted({c for c, _, _ in scopes}):
+            # only the scopes asked for (ix_application_quota), not the whole campaign's count
+            provinces = sorted({p for c, p, g in scopes if c == campaign_id and not g and p})
+            groups = sorted({g for c, _, g in scopes if c == campaign_id and g})
+            where_scope = []
+            if provinces:
+                where_scope.append(and_(t.c.group_name.is_(None), t.c.province.in_(provinces)))
+            if groups:
+                where_scope.append(t.c.group_name.in_(groups))
+            if (campaign_id, None, None) in wanted:
+                where_scope.append(and_(t.c.group_name.is_(None), t.c.province.is_(None)))
             stmt = (
                 select(t.c.province, t.c.group_name, t.c.category, t.c.consortium, func.count())
-                .where(t.c.campaign_id == campaign_id, t.c.status.in_(QUOTA_STATES))
+                .where(
+                    t.c.campaign_id == campaign_id,
+                    t.c.status.in_(QUOTA_STATES),
+                    or_(*where_scope),
+                )
                 .group_by(t.c.province, t.c.group_name, t.c.category, t.c.consortium)
             )
             for province, group, category, consortium, n in s.execute(stmt):
