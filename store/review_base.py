@@ -75,6 +75,9 @@ class _On:
         return _Refused(self.app_id, self.trigger, self.actor, rule, message, self.reason, details)
 
 
+MOVE_PART = 2000
+
+
 class _Tx:
     """One unit of work: a session and the lifecycle moves made in it."""
 
@@ -90,7 +93,14 @@ class _Tx:
             return []
         self.requests.extend(requests)
         self.session.flush()
-        return self.review.lifecycle.engine().run(self.session, requests, self.now)
+        engine = self.review.lifecycle.engine()
+        # a whole campaign's move (scoring opened, the shortlist) goes in parts of one
+        # transaction: each part reads what the one before wrote, and what a part holds (rows,
+        # records, mails) is let go before the next, so time and memory grow with N, not faster
+        results: list[Result] = []
+        for i in range(0, len(requests), MOVE_PART):
+            results.extend(engine.run(self.session, requests[i : i + MOVE_PART], self.now))
+        return results
 
 
 @dataclass
