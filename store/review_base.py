@@ -103,16 +103,6 @@ class _Tx:
         return results
 
 
-@dataclass
-class _AppScoring:
-    app: Application
-    assignments: list[scoring.Assignment]
-    totals: list[Decimal]
-    complete: bool
-    detail: str
-    score: Decimal | None
-
-
 def _details_notice(notice: Notice | NoticePeriod, published_at: datetime) -> dict[str, Any]:
     if isinstance(notice, Notice):
         first, last, ends_at = notice.first_day, notice.last_day, notice.ends_at

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -41,7 +41,6 @@ from states.rules import Outcome, Refusal, ScoringFacts, edition_clauses
 from store.models import Application
 from store.review_base import (
     ACCEPTED,
-    WITHOUT_FORM,
     EventBatch,
     EventResult,
     ReviewBase,
@@ -178,7 +177,7 @@ class _CampaignScoring:
 
 @dataclass
 class _AppScoring:
-    app: Application
+    app: Any  # a row: id, name, province, group_name, category, status
     assignments: list[scoring.Assignment]
     totals: list[Decimal]
     complete: bool
@@ -719,36 +718,46 @@ class ScoringStage(ReviewBase):
     def _scoring_view(
         self, s: Session, campaign_id: int, edition: Edition, sheet: ScoringSheet
     ) -> dict[int, _AppScoring]:
-        apps = s.scalars(
-            select(Application)
-            .options(*WITHOUT_FORM)  # the ranking reads no form
-            .where(Application.campaign_id == campaign_id, Application.status.in_(SCORED_STATES))
-            .order_by(Application.id)
+        # Core rows of the columns the ranking reads (a campaign's scored applications, their
+        # assignments and scores): no mapped objects held for the whole campaign
+        t, ea, es = Application.__table__, ExpertAssignment.__table__, ExpertScore.__table__
+        scored = and_(t.c.campaign_id == campaign_id, t.c.status.in_(SCORED_STATES))
+        apps = s.execute(
+            select(t.c.id, t.c.name, t.c.province, t.c.group_name, t.c.category, t.c.status)
+            .where(scored)
+            .order_by(t.c.id)
         ).all()
         rows = s.execute(
-            select(ExpertAssignment, ExpertScore)
-            .outerjoin(ExpertScore, ExpertScore.assignment_id == ExpertAssignment.id)
-            .join(Application, ExpertAssignment.application_id == Application.id)
-            .where(Application.campaign_id == campaign_id, Application.status.in_(SCORED_STATES))
-            .order_by(ExpertAssignment.id)
+            select(
+                ea.c.application_id,
+                ea.c.expert_id,
+                ea.c.replaced_at,
+                ea.c.replacement_reason,
+                es.c.id.label("score_id"),
+                es.c.total,
+            )  # fmt: skip
+            .outerjoin(es, es.c.assignment_id == ea.c.id)
+            .join(t, ea.c.application_id == t.c.id)
+            .where(scored)
+            .order_by(ea.c.id)
         ).all()
-        per_app: dict[int, list[tuple[ExpertAssignment, ExpertScore | None]]] = {}
-        for assignment, score in rows:
-            per_app.setdefault(assignment.application_id, []).append((assignment, score))
+        per_app: dict[int, list[Any]] = {}
+        for row in rows:
+            per_app.setdefault(row.application_id, []).append(row)
         view: dict[int, _AppScoring] = {}
         for app in apps:
             pairs = per_app.get(app.id, [])
             assigned = [
                 scoring.Assignment(
                     expert_id=a.expert_id,
-                    scored=sc is not None,
+                    scored=a.score_id is not None,
                     replaced=a.replaced_at is not None,
                     replacement_reason=a.replacement_reason,
                 )
-                for a, sc in pairs
+                for a in pairs
             ]
             totals = [
-                Decimal(sc.total) for a, sc in pairs if sc is not None and a.replaced_at is None
+                Decimal(a.total) for a in pairs if a.score_id is not None and a.replaced_at is None
             ]
             complete, detail = scoring.scoring_complete(assigned, edition.min_experts)
             score = scoring.aggregate(totals, sheet.aggregation) if totals else None
