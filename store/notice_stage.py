@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from deadlines import (
@@ -33,7 +33,6 @@ from states.rules import NoticeFacts, edition_clauses
 from store import events
 from store.models import Application
 from store.review_base import (
-    WITHOUT_FORM,
     ReviewBase,
     _details_notice,
     _On,
@@ -110,14 +109,11 @@ class NoticeStage(ReviewBase):
                     clauses=edition_clauses(edition),
                 )
             )
-            apps = s.scalars(
-                select(Application)
-                .options(*WITHOUT_FORM)  # the list reads no form
-                .where(
-                    Application.campaign_id == campaign_id,
-                    Application.status == State.SHORTLISTED.value,
-                )
-                .order_by(Application.category, Application.id)
+            t = Application.__table__
+            apps = s.execute(  # the columns the list shows, as rows
+                select(t.c.id, t.c.name, t.c.province, t.c.group_name, t.c.category)
+                .where(t.c.campaign_id == campaign_id, t.c.status == State.SHORTLISTED.value)
+                .order_by(t.c.category, t.c.id)
             ).all()
             if not apps:
                 raise NotFound(
@@ -163,21 +159,24 @@ class NoticeStage(ReviewBase):
                     s.add(notice)
                     s.flush()
                     notice_id = notice.id
-                    position = 0
-                    for app_id, name, province, group, category in entries:
-                        if app_id in accepted:
-                            position += 1
-                            s.add(
-                                NoticeEntry(
-                                    notice_id=notice.id,
-                                    application_id=app_id,
-                                    position=position,
-                                    name=name,
-                                    province=province,
-                                    group_name=group,
-                                    category=category,
-                                )
+                    listed = [e for e in entries if e[0] in accepted]
+                    s.execute(
+                        insert(NoticeEntry.__table__),
+                        [
+                            {
+                                "notice_id": notice.id,
+                                "application_id": app_id,
+                                "position": position,
+                                "name": name,
+                                "province": province,
+                                "group_name": group,
+                                "category": category,
+                            }
+                            for position, (app_id, name, province, group, category) in enumerate(
+                                listed, start=1
                             )
+                        ],
+                    )
         refused = [r for r in results if not r.accepted]
         if period is None or not any(r.accepted for r in results):
             raise refused[0].refusal()
@@ -322,9 +321,8 @@ class NoticeStage(ReviewBase):
             s = tx.session
             campaign = self._campaign(s, campaign_id)
             edition = load_edition(campaign.edition_id)
-            rows = s.execute(
-                select(Application, NoticeEntry, Notice)
-                .options(*WITHOUT_FORM)
+            rows = s.execute(  # application ids and their notices (a few, mapped once each)
+                select(Application.id, Notice)
                 .join(NoticeEntry, NoticeEntry.application_id == Application.id)
                 .join(Notice, NoticeEntry.notice_id == Notice.id)
                 .where(
@@ -335,7 +333,7 @@ class NoticeStage(ReviewBase):
             ).all()
             if not rows:
                 raise NotFound(f"notice: campaign {campaign_id} has no application on notice")
-            app_ids = [a.id for a, _e, _n in rows]
+            app_ids = [app_id for app_id, _n in rows]
             objections: dict[int, list[Objection]] = {}
             for o in s.scalars(select(Objection).where(Objection.application_id.in_(app_ids))):
                 objections.setdefault(o.application_id, []).append(o)
@@ -345,32 +343,37 @@ class NoticeStage(ReviewBase):
             requests: list[Request] = []
             held: dict[int, str] = {}
             running: dict[int, str] = {}
-            for app, _entry, notice in rows:
-                objs = objections.get(app.id, [])
+            infos: dict[int, tuple[str, dict[str, Any]]] = {}
+            for app_id, notice in rows:
+                objs = objections.get(app_id, [])
                 outcome = notice_rules.notice_outcome(
                     now, notice.ends_at, [_pure_objection(o) for o in objs]
                 )
-                ends = notice_rules.last_second_label(notice.ends_at)
+                if notice.id not in infos:
+                    infos[notice.id] = (
+                        notice_rules.last_second_label(notice.ends_at),
+                        _details_notice(notice, notice.published_at),
+                    )
+                ends, info = infos[notice.id]
                 facts = NoticeFacts(has_notice=True, outcome=outcome, ends=ends)
-                info = _details_notice(notice, notice.published_at)
                 if outcome == "hold":
                     pending = [o.id for o in objs if o.resolution is None]
-                    held[app.id] = (
+                    held[app_id] = (
                         f"异议尚未处理: objection(s) {', '.join(map(str, pending))} to application "
-                        f"{app.id} are not resolved; it stays on notice until they are"
+                        f"{app_id} are not resolved; it stays on notice until they are"
                     )
                     continue
                 if outcome == "running":
-                    running[app.id] = f"公示期未结束: the notice period runs until {ends}"
+                    running[app_id] = f"公示期未结束: the notice period runs until {ends}"
                     requests.append(
-                        Request(app.id, "confirm", actor, details={"notice": info}, notice=facts)
+                        Request(app_id, "confirm", actor, details={"notice": info}, notice=facts)
                     )
                 elif outcome == "remove":
                     upheld = [o for o in objs if o.resolution == "upheld"]
                     why = "；".join(o.resolution_reason or "" for o in upheld)
                     requests.append(
                         Request(
-                            app.id,
+                            app_id,
                             "remove",
                             actor,
                             reason=f"公示异议成立：{why}",
@@ -387,7 +390,7 @@ class NoticeStage(ReviewBase):
                         "next_recert_due": recert.day.isoformat() if recert else None,
                     }
                     requests.append(
-                        Request(app.id, "confirm", actor, details=details, notice=facts)
+                        Request(app_id, "confirm", actor, details=details, notice=facts)
                     )
             results = tx.move(requests)
             confirmed = [r.application_id for r in results if r.to_state == "confirmed"]
