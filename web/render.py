@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from deadlines import format_instant
 from states.lifecycle import State
 from web import i18n
-from web.deps import CSRF_COOKIE, Auth, auth, context_of, csrf_token_for, lang_of
+from web.deps import CSRF_COOKIE, Auth, context_of, csrf_token_for, lang_of, resolve_auth
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -103,7 +103,7 @@ env.filters["iso"] = lambda v: v.isoformat() if v is not None else ""
 
 def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     c = context_of(request)
-    a: Auth = auth(request, c)
+    a: Auth = resolve_auth(request, c)
     lang = lang_of(request)
     csrf = csrf_token_for(request, a)
     now = c.now()
