@@ -195,8 +195,8 @@ class Queries:
             .where(self._scope_filter(who))
             .order_by(Application.id)
         )
-        with self.db.sessions() as s:
-            return [ReviewRow(*r) for r in s.execute(stmt)]
+        with self._reader.connect() as conn:
+            return [ReviewRow(*r) for r in conn.execute(stmt)]
 
     # -- one application -----------------------------------------------------------------------
     def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
