@@ -62,30 +62,47 @@ class Auth:
 
 
 async def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
-    """The request's `Auth`. On PostgreSQL in the event loop: the session's one autocommit
-    SELECT (and, once a minute, its idle clock's one UPDATE) cost less than the round trip
-    through the thread pool a `def` dependency takes. SQLite's reads and writes may wait for
-    its lock: there, in a worker thread."""
+    """The request's `Auth`. On PostgreSQL the session's one autocommit SELECT runs in the event
+    loop: cheaper than the round trip through the thread pool a `def` dependency takes. Its idle
+    clock's UPDATE (once a minute a session) commits, so it goes to a worker thread, as does
+    everything on SQLite, whose reads and writes may wait for its lock."""
     cached = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
-    if c.queries.in_autocommit:
-        return resolve_auth(request, c)
-    return await run_in_threadpool(resolve_auth, request, c)
+    if not c.queries.in_autocommit:
+        return await run_in_threadpool(resolve_auth, request, c)
+    result, touch_at = _resolve(request, c)
+    if touch_at is not None:
+        await run_in_threadpool(_touch, c, result, touch_at)
+    return result
 
 
 def resolve_auth(request: Request, c: Context) -> Auth:
-    """The principal of a session cookie or a bearer token (checked each request), cached on
-    the request."""
+    """`auth` in the caller's thread (pages rendered by sync routes and error handlers)."""
     cached = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
+    result, touch_at = _resolve(request, c)
+    if touch_at is not None:
+        _touch(c, result, touch_at)
+    return result
+
+
+def _touch(c: Context, a: Auth, now: datetime) -> None:
+    acts.touch(c.services, token=a.session_token or "", now=now)
+
+
+def _resolve(request: Request, c: Context) -> tuple[Auth, datetime | None]:
+    """The principal of a session cookie or a bearer token (checked each request), cached on
+    the request; and the request's instant when the session's idle clock is due a touch (over
+    a minute old), else None."""
     now = c.now()
     principal: Principal | None = None
     csrf = request.cookies.get(CSRF_COOKIE) or ""
     token = request.cookies.get(SESSION_COOKIE)
     bearer = request.headers.get("authorization", "")
     result: Auth
+    touch_at: datetime | None = None
     if bearer.lower().startswith("bearer "):
         found = c.queries.token_of(bearer[7:].strip(), now)
         if found is not None:
@@ -104,13 +121,13 @@ def resolve_auth(request: Request, c: Context) -> Auth:
                 via="session",
             )
             csrf = live.csrf_token
-            if now - live.last_seen_at > acts.TOUCH_EVERY:  # the idle clock, not a write per hit
-                acts.touch(c.services, token=token or "", now=now)
+            if now - live.last_seen_at > acts.TOUCH_EVERY:  # not a write per hit
+                touch_at = now
         else:
             token = None
         result = Auth(principal, csrf, token)
     request.state.auth = result
-    return result
+    return result, touch_at
 
 
 def _principal(account: Any, *, via: str, scopes: tuple[str, ...] = ("read", "write")) -> Principal:

@@ -196,7 +196,7 @@ class Queries:
             .order_by(Application.id)
         )
         with self._reader.connect() as conn:
-            return [ReviewRow(*r) for r in conn.execute(stmt)]
+            return [ReviewRow(*r) for r in conn.execute(stmt).all()]  # one fetch, not per row
 
     # -- one application -----------------------------------------------------------------------
     def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
