@@ -29,7 +29,10 @@ Printed: accepted, refused, lost (requests with no audited outcome, or whose out
 the client's answer; must be 0), accepted at or after the close and refused before it (by the
 audit records' instants, and by the clients' own send/receive instants; must be 0), throughput
 (accepted per second while the window was open) and p50/p99 latency, beside the baseline's, and
-their ratios; the load generator's own CPU per request (it shares the cores). Floors: p99 <= 300
+their ratios; the load generator's own CPU per request (it shares the cores), and the server's and
+PostgreSQL's per phase (from /proc: the server's process tree, every `postgres` process). With
+`--spy DIR`, py-spy records the server's workers during each phase (samples holding the GIL) into
+DIR/<db>-<n>-<phase>.txt, summed up by package and by our functions. Floors: p99 <= 300
 ms at 200 sessions on PostgreSQL; throughput >= 0.5 of the baseline; page p99 <= 150 ms. Exit 1 when a correctness figure is not 0 (floors are reported).
 """
 
