@@ -29,7 +29,10 @@ Printed: accepted, refused, lost (requests with no audited outcome, or whose out
 the client's answer; must be 0), accepted at or after the close and refused before it (by the
 audit records' instants, and by the clients' own send/receive instants; must be 0), throughput
 (accepted per second while the window was open) and p50/p99 latency, beside the baseline's, and
-their ratios; the load generator's own CPU per request (it shares the cores). Floors: p99 <= 300
+their ratios; the load generator's own CPU per request (it shares the cores), and the server's and
+PostgreSQL's per phase (from /proc: the server's process tree, every `postgres` process). With
+`--spy DIR`, py-spy records the server's workers during each phase (samples holding the GIL) into
+DIR/<db>-<n>-<phase>.txt, summed up by package and by our functions. Floors: p99 <= 300
 ms at 200 sessions on PostgreSQL; throughput >= 0.5 of the baseline; page p99 <= 150 ms. Exit 1 when a correctness figure is not 0 (floors are reported).
 """
 
@@ -443,6 +446,154 @@ def start_server(
     raise RuntimeError("shenbao web did not answer within 60 s")
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far (user + system) of the server's process tree and of PostgreSQL's
+    processes on this machine (its exited backends through the postmaster's reaped children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[str, int, float, float]] = {}  # pid -> comm, ppid, own, reaped
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        f = raw[raw.rindex(")") + 2 :].split()
+        own = (int(f[11]) + int(f[12])) / tick
+        reaped = (int(f[13]) + int(f[14])) / tick
+        procs[int(entry.name)] = (comm, int(f[1]), own, reaped)
+    tree = {server_pid}
+    grew = True
+    while grew:
+        more = {pid for pid, p in procs.items() if p[1] in tree and pid not in tree}
+        tree |= more
+        grew = bool(more)
+    server = sum(procs[p][2] for p in tree if p in procs)
+    pg = sum(p[2] for p in procs.values() if p[0] == "postgres")
+    pg += sum(p[3] for p in procs.values()
+              if p[0] == "postgres" and procs.get(p[1], ("",))[0] != "postgres")  # fmt: skip
+    return {"server": server, "postgres": pg}
+
+
+class Meter:
+    """Per phase (baseline, rush, pages): the CPU the server and PostgreSQL spent; with
+    `--spy DIR` also py-spy attached to the server (its workers followed, samples holding the
+    GIL only), each phase's collapsed stacks written to DIR/<db>-<n>-<phase>.txt."""
+
+    def __init__(self, server_pid: int, directory: Path | None, tag: str) -> None:
+        self.pid = server_pid
+        self.directory = directory
+        self.tag = tag
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._phase = ""
+        self._cpu0: dict[str, float] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+        self.files: dict[str, Path] = {}
+
+    def start(self, phase: str) -> None:
+        self._phase = phase
+        if self.directory is not None:
+            import shutil
+
+            bindir = Path(sys.executable).parent
+            exe = shutil.which("py-spy", path=f"{bindir}:{os.environ.get('PATH', '')}")
+            if exe is None:
+                raise RuntimeError("--spy: py-spy is not installed (pip install py-spy)")
+            self.directory.mkdir(parents=True, exist_ok=True)
+            out = self.directory / f"{self.tag}-{phase}.txt"
+            self.files[phase] = out
+            self._proc = subprocess.Popen(
+                [exe, "record", "--pid", str(self.pid), "--subprocesses", "--nonblocking",
+                 "--gil", "--format", "raw", "--full-filenames", "--nolineno",
+                 "--rate", str(SPY_RATE), "-o", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(1.0)  # attached to the workers before the phase's first request
+        self._cpu0 = cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        if not self._phase:
+            return
+        cpu1 = cpu_seconds(self.pid)
+        self.cpu[self._phase] = {k: cpu1[k] - self._cpu0.get(k, 0.0) for k in cpu1}
+        self._phase = ""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+
+SPY_RATE = 250
+
+
+def _frame_owner(frame: str) -> tuple[str, str]:
+    """(library or our package, the function) of one collapsed frame `func (path)`."""
+    func, _, where = frame.rpartition(" (")
+    path = where.rstrip(")")
+    root = str(ROOT) + "/"
+    if "site-packages/" in path:
+        rest = path.split("site-packages/", 1)[1]
+        top = rest.split("/", 1)[0].removesuffix(".py")
+        if top.startswith("_") and top not in ("_pytest",):
+            top = top.lstrip("_")
+        return top, f"{rest}:{func}"
+    if path.startswith(root):
+        rest = path[len(root) :]
+        top = rest.split("/", 1)[0] + "/" if "/" in rest else rest
+        return top, f"{rest}:{func}"
+    if "/lib/python3" in path:
+        rest = path.split("/lib/python3", 1)[1].split("/", 1)[-1]
+        top = "stdlib:" + rest.split("/", 1)[0].removesuffix(".py")
+        return top, f"{rest}:{func}"
+    return path or func or "?", frame
+
+
+def spy_summary(path: Path, requests: int, top: int = 25) -> str:
+    """Samples by where the CPU was (the innermost frame's library or package) and, inclusive,
+    by each of our packages' functions and each library's entry; ms of CPU per request."""
+    from collections import Counter
+
+    own: Counter[str] = Counter()  # innermost frame
+    incl_pkg: Counter[str] = Counter()  # any frame of it on the stack
+    incl_func: Counter[str] = Counter()
+    total = 0
+    rate = float(SPY_RATE)
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        total += n
+        owners = [_frame_owner(f) for f in frames]
+        own[owners[-1][0]] += n
+        for pkg in {o[0] for o in owners}:
+            incl_pkg[pkg] += n
+        for fn in {o[1] for o in owners if o[0] in ("web/", "store/", "services/", "states/", "deadlines/", "programs/")}:  # fmt: skip
+            incl_func[fn] += n
+
+    def ms(n: int) -> str:
+        return f"{1000 * n / rate / max(1, requests):6.2f} ms/req {100 * n / max(1, total):5.1f}%"
+
+    out = [
+        f"  {path.name}: {total} samples holding the GIL ({total / rate:.1f} s), {requests} requests"
+    ]
+    out.append("    self (innermost frame):")
+    out += [f"      {ms(n)}  {k}" for k, n in own.most_common(top)]
+    out.append("    inclusive, by package:")
+    out += [f"      {ms(n)}  {k}" for k, n in incl_pkg.most_common(top)]
+    out.append("    inclusive, our functions:")
+    out += [f"      {ms(n)}  {k}" for k, n in incl_func.most_common(top)]
+    return "\n".join(out)
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -511,14 +662,17 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
     clock = Clock(work / "clock.txt")
     clock.set(end - timedelta(minutes=5))
     proc, base = start_server(url, work, clock.path, workers)
+    spy = Meter(proc.pid, args.spy, f"{db_kind}-{n}")
     try:
         # baseline: the same sessions, the same door, one INSERT each
         per = max(4, args.baseline_requests // n)
         base_slots = [[{"token": e["token"], "csrf": e["csrf"], "path": f"/bench/insert/{k + 1}"}]
                       for k, e in enumerate(world.sessions)]  # fmt: skip
         run_load({"base": base, "mode": "baseline", "slots": base_slots}, work, cl)  # warm-up
+        spy.start("baseline")
         b = run_load({"base": base, "mode": "baseline", "slots": [x * per for x in base_slots]},
                      work, cl)  # fmt: skip
+        spy.stop()
         b_ok = [r for r in b["records"] if r[4] == 201]
         b_tput = len(b_ok) / (b["t1"] - b["t0"])
         b_lat = latencies(b["records"])
@@ -535,6 +689,7 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
                 "go_file": str(go)}  # fmt: skip
         box: dict[str, Any] = {}
         loader = threading.Thread(target=lambda: box.update(run_load(spec, work, cl)))
+        spy.start("rush")
         loader.start()
         while not ready.exists() and loader.is_alive():
             time.sleep(0.01)
@@ -545,6 +700,7 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
         tmp_go.write_text(json.dumps([start, close_epoch + POST_CLOSE_S]), encoding="utf-8")
         os.replace(tmp_go, go)
         loader.join()
+        spy.stop()
         rush = box
         clock.stop()
         # page loads, the window closed (reads only)
@@ -555,9 +711,14 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
         prov = [[{"token": pv["token"], "csrf": pv["csrf"], "path": "/review"}] * args.page_loads
                 for _ in range(PAGE_CLIENTS)]  # fmt: skip
         run_load({"base": base, "mode": "pages", "slots": [x[:2] for x in ent + prov]}, work, cl)
+        spy.start("app-page")
         pe = run_load({"base": base, "mode": "pages", "slots": ent}, work, cl)
+        spy.stop()
+        spy.start("queue-page")
         pq = run_load({"base": base, "mode": "pages", "slots": prov}, work, cl)
+        spy.stop()
     finally:
+        spy.stop()
         clock.stop()
         stop_server(proc)
     # what the server recorded, against what the clients saw
@@ -604,6 +765,11 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
         "page_queue_p50": _pct(latencies(pq["records"]), 0.5),
         "page_queue_p99": _pct(latencies(pq["records"]), 0.99),
         "page_errors": sum(1 for r in pe["records"] + pq["records"] if r[4] != 200),
+        "cpu": {phase: {k: 1000 * v / max(1, len(run["records"])) for k, v in spy.cpu.get(phase, {}).items()}
+                for phase, run in (("baseline", b), ("rush", rush), ("app-page", pe), ("queue-page", pq))},
+        "spy": [spy_summary(path, len(run["records"])) for phase, run in
+                (("baseline", b), ("rush", rush), ("app-page", pe), ("queue-page", pq))
+                if (path := spy.files.get(phase)) is not None and path.exists()],
     }  # fmt: skip
 
 
@@ -631,6 +797,11 @@ def report(r: dict[str, Any]) -> bool:
         p99 = r[f"{key}_p99"]
         print(f"  page {what:<16} p50 {r[f'{key}_p50']:6.1f} ms  p99 {p99:6.1f} ms "
               f"(floor <= 150 ms: {'met' if p99 <= 150 else 'MISSED'})")  # fmt: skip
+    cpu = "; ".join(f"{phase} " + ", ".join(f"{k} {v:.2f}" for k, v in by.items())
+                    for phase, by in r["cpu"].items())  # fmt: skip
+    print(f"  server / PostgreSQL CPU per request, ms: {cpu}")
+    for text in r.get("spy", []):
+        print(text)
     return (r["lost"] == 0 and r["accepted_after"] == 0 and r["refused_before"] == 0
             and r["twice"] == 0 and r["client_accepted_after"] == 0
             and r["client_refused_before"] == 0)  # fmt: skip
@@ -652,6 +823,8 @@ def main() -> int:
     ap.add_argument("--client", choices=("raw", "httpx"), default="raw",
                     help="the load generator's HTTP client (raw: minimal HTTP/1.1, ~0.1 ms a request)")  # fmt: skip
     ap.add_argument("--page-loads", type=int, default=30, help="per page client")
+    ap.add_argument("--spy", type=Path, default=None, metavar="DIR",
+                    help="profile the server (py-spy, its workers followed) per phase into DIR")  # fmt: skip
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; load: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")  # fmt: skip
     ok = True

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -152,18 +151,21 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static")
+        wanted = _STATIC_HEADERS if scope["path"].startswith("/static") else _PAGE_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-                if not static:
-                    headers.setdefault("Cache-Control", "no-store")
+                raw = list(message.get("headers") or ())
+                present = {name.lower() for name, _value in raw}
+                raw.extend(h for h in wanted if h[0] not in present)  # a route's own are kept
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_STATIC_HEADERS = tuple((n.lower().encode(), v.encode()) for n, v in SECURITY_HEADERS)
+_PAGE_HEADERS = (*_STATIC_HEADERS, (b"cache-control", b"no-store"))
 
 
 def route_table() -> list[tuple[str, str]]:

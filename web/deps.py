@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from web import acts
@@ -60,16 +61,48 @@ class Auth:
     session_token: str | None
 
 
-def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
+async def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
+    """The request's `Auth`. On PostgreSQL the session's one autocommit SELECT runs in the event
+    loop: cheaper than the round trip through the thread pool a `def` dependency takes. Its idle
+    clock's UPDATE (once a minute a session) commits, so it goes to a worker thread, as does
+    everything on SQLite, whose reads and writes may wait for its lock."""
     cached = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
+    if not c.queries.in_autocommit:
+        return await run_in_threadpool(resolve_auth, request, c)
+    result, touch_at = _resolve(request, c)
+    if touch_at is not None:
+        await run_in_threadpool(_touch, c, result, touch_at)
+    return result
+
+
+def resolve_auth(request: Request, c: Context) -> Auth:
+    """`auth` in the caller's thread (pages rendered by sync routes and error handlers)."""
+    cached = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    result, touch_at = _resolve(request, c)
+    if touch_at is not None:
+        _touch(c, result, touch_at)
+    return result
+
+
+def _touch(c: Context, a: Auth, now: datetime) -> None:
+    acts.touch(c.services, token=a.session_token or "", now=now)
+
+
+def _resolve(request: Request, c: Context) -> tuple[Auth, datetime | None]:
+    """The principal of a session cookie or a bearer token (checked each request), cached on
+    the request; and the request's instant when the session's idle clock is due a touch (over
+    a minute old), else None."""
     now = c.now()
     principal: Principal | None = None
     csrf = request.cookies.get(CSRF_COOKIE) or ""
     token = request.cookies.get(SESSION_COOKIE)
     bearer = request.headers.get("authorization", "")
     result: Auth
+    touch_at: datetime | None = None
     if bearer.lower().startswith("bearer "):
         found = c.queries.token_of(bearer[7:].strip(), now)
         if found is not None:
@@ -77,18 +110,24 @@ def auth(request: Request, c: Context = Depends(ctx)) -> Auth:
             principal = _principal(account, via="token", scopes=tuple(row.scopes or ()))
         result = Auth(principal, "", None)
     else:
-        session = c.queries.session_of(token, now)
-        if session is not None:
-            ws, account = session
-            principal = _principal(account, via="session")
-            csrf = ws.csrf_token
-            if now - ws.last_seen_at > acts.TOUCH_EVERY:  # the idle clock, not a write per hit
-                acts.touch(c.services, token=token or "", now=now)
+        live = c.queries.session_of(token, now)
+        if live is not None:
+            principal = Principal(
+                account_id=live.account_id,
+                email=live.email,
+                role=live.role,
+                scope=live.scope,
+                display_name=live.display_name,
+                via="session",
+            )
+            csrf = live.csrf_token
+            if now - live.last_seen_at > acts.TOUCH_EVERY:  # not a write per hit
+                touch_at = now
         else:
             token = None
         result = Auth(principal, csrf, token)
     request.state.auth = result
-    return result
+    return result, touch_at
 
 
 def _principal(account: Any, *, via: str, scopes: tuple[str, ...] = ("read", "write")) -> Principal:

@@ -103,6 +103,20 @@ def last_second(window: Window | None) -> datetime | None:
 class Queries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # One-statement reads on a Core connection. PostgreSQL: in autocommit, one round trip
+        # (no BEGIN, no ROLLBACK: a single SELECT sees one snapshot anyway). SQLite: its read
+        # transaction (BEGIN without the write lock).
+        self.in_autocommit = db.dialect == "postgresql"
+        self._reader = (
+            db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.in_autocommit
+            else db.engine.execution_options(shenbao_readonly=True)
+        )
+
+    def read_one(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        """The first row of one statement (None when there is none)."""
+        with self._reader.connect() as conn:
+            return conn.execute(stmt, params).first()
 
     # -- visibility ----------------------------------------------------------------------------
     @staticmethod
@@ -140,13 +154,12 @@ class Queries:
     def visible_id(self, who: Principal, app_id: int) -> int:
         """The id of an application in the principal's scope (NotVisible otherwise), reading
         nothing else: the check before an act, which loads what it needs itself."""
-        with self.db.sessions() as s:
-            found = s.scalar(
-                select(Application.id).where(Application.id == app_id, self._scope_filter(who))
-            )
-        if found is None:
+        row = self.read_one(
+            select(Application.id).where(Application.id == app_id, self._scope_filter(who))
+        )
+        if row is None:
             raise NotVisible(f"APP: no application with id {app_id}")
-        return found
+        return int(row[0])
 
     def applications(
         self, who: Principal, *, states: tuple[str, ...] | None = None, text: str | None = None
@@ -182,8 +195,8 @@ class Queries:
             .where(self._scope_filter(who))
             .order_by(Application.id)
         )
-        with self.db.sessions() as s:
-            return [ReviewRow(*r) for r in s.execute(stmt)]
+        with self._reader.connect() as conn:
+            return [ReviewRow(*r) for r in conn.execute(stmt).all()]  # one fetch, not per row
 
     # -- one application -----------------------------------------------------------------------
     def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
@@ -476,12 +489,13 @@ class Queries:
         with self.db.sessions() as s:
             return accounts.list_accounts(s)
 
-    def session_of(
-        self, token: str | None, now: datetime
-    ) -> tuple[accounts.WebSession, accounts.Account] | None:
-        """The live session of a cookie value and its active account (`accounts.session_for`)."""
-        with self.db.sessions() as s:
-            return accounts.session_for(s, token, now)
+    def session_of(self, token: str | None, now: datetime) -> accounts.LiveSession | None:
+        """The live session of a cookie value and its active account (`accounts.live_session`),
+        in one statement on a Core connection."""
+        if not token:
+            return None
+        with self._reader.connect() as conn:
+            return accounts.live_session(conn, token, now)
 
     def token_of(
         self, token: str | None, now: datetime

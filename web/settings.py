@@ -8,13 +8,32 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from deadlines import now_shanghai, parse_instant
+from deadlines import parse_instant
+from deadlines.timeutil import SHANGHAI
 
 
 @lru_cache(maxsize=16)
 def _simulated_instant(text: str) -> datetime:
     """The clock file's instant; parsed once per distinct text (the file is read every time)."""
-    return parse_instant(text, "SHENBAO_WEB_CLOCK_FILE")
+    return plain(parse_instant(text, "SHENBAO_WEB_CLOCK_FILE"))
+
+
+def plain(instant: datetime) -> datetime:
+    """The same instant as a standard-library datetime in Asia/Shanghai. A request's clock
+    meets the database's instants in every comparison and difference: pendulum's arithmetic
+    builds an Interval (~14 µs a subtraction), the standard library's a timedelta (~0.05 µs)."""
+    local = datetime(
+        instant.year,
+        instant.month,
+        instant.day,
+        instant.hour,
+        instant.minute,
+        instant.second,
+        instant.microsecond,
+        tzinfo=instant.tzinfo,
+        fold=instant.fold,
+    )
+    return local.astimezone(SHANGHAI)
 
 
 def _flag(name: str) -> bool:
@@ -52,7 +71,7 @@ class WebSettings:
 
     def now(self) -> datetime:
         if self.clock_file is None:
-            return now_shanghai()
+            return datetime.now(SHANGHAI)
         fd = os.open(self.clock_file, os.O_RDONLY)  # cheaper than a text file object
         try:
             raw = os.read(fd, 4096)

@@ -90,7 +90,7 @@ def login(
                     email=email)  # fmt: skip
     found = c.queries.session_of(opened.token, c.now())
     assert found is not None
-    response = see_other(HOME.get(found[1].role, "/"))
+    response = see_other(HOME.get(found.role, "/"))
     _set_session(response, c, opened.token)
     return response
 
@@ -237,6 +237,6 @@ async def oidc_callback(request: Request, c: Context = Depends(ctx)) -> Response
     )
     found = c.queries.session_of(opened.token, c.now())
     assert found is not None
-    response = see_other(HOME.get(found[1].role, "/"))
+    response = see_other(HOME.get(found.role, "/"))
     _set_session(response, c, opened.token)
     return response

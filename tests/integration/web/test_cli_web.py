@@ -122,3 +122,16 @@ def test_oidc_is_off_unless_configured(tmp_path: Path, monkeypatch: pytest.Monke
     oidc = WebSettings.from_env().oidc
     assert oidc is not None and oidc.client_id == "shenbao"
     world.db.dispose()
+
+
+def test_web_serves_with_httptools_on_asyncio_when_installed() -> None:
+    import importlib.util
+
+    from shenbao.commands.web import fast_server
+
+    chosen = fast_server()
+    assert chosen["loop"] == "asyncio"  # uvloop let one worker take a burst's connections
+    if importlib.util.find_spec("httptools") is not None:
+        assert chosen["http"] == "httptools"
+    else:
+        assert "http" not in chosen  # uvicorn's own default (h11)

@@ -43,3 +43,21 @@ def test_the_queue_lists_all_its_own_sorted_as_asked(world: World) -> None:
     bad = p.get("/review?sort=form")
     assert bad.status_code == 422 and "sort" in bad.text
     assert p.get("/review?order=up").status_code == 422
+
+
+def test_queue_rows_escape_and_carry_each_sessions_csrf() -> None:
+    from web.queries import ReviewRow
+    from web.render import _queue_rows
+
+    row = ReviewRow(7, 1, "<b>楚天</b>&Co", "9142", "center", True, "submitted", None)
+    names = {"center": "中心类"}
+    first = str(_queue_rows([row], names, "tok-A", "zh"))
+    second = str(_queue_rows([row], names, "tok-<B>", "zh"))  # the same row, kept, another csrf
+    assert 'value="tok-A"' in first and "tok-A" not in second
+    assert 'value="tok-&lt;B&gt;"' in second
+    assert "&lt;b&gt;楚天&lt;/b&gt;&amp;Co" in first and "<b>楚天" not in first
+    assert first.count('action="/review/applications/7/decide"') == 1
+    renamed = ReviewRow(7, 1, "荆楚", "9142", "center", True, "submitted", "passed")
+    third = str(_queue_rows([renamed], names, "tok-A", "zh"))
+    assert "荆楚" in third and "passed" in third and "楚天" not in third
+    assert first.replace("tok-A", "tok-&lt;B&gt;") == second
