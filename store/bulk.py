@@ -148,12 +148,14 @@ def create_many(
     t = Application.__table__
     first: dict[str, int] = {}
     for k in range(0, len(usccs), 5000):
+        # by code alone (ix_application_uscc: an organisation's few applications), the campaign
+        # checked here, so that no plan walks the campaign's applications for every batch
         stmt = (
-            select(t.c.uscc, t.c.id)
-            .where(t.c.campaign_id == campaign.id, t.c.uscc.in_(usccs[k : k + 5000]))
+            select(t.c.uscc, t.c.id, t.c.campaign_id)
+            .where(t.c.uscc.in_(usccs[k : k + 5000]))
             .order_by(t.c.id.desc())
         )
-        first.update((u, int(a)) for u, a in s.execute(stmt))
+        first.update((u, int(a)) for u, a, c in s.execute(stmt) if c == campaign.id)
     for i, row in list(rows.items()):
         earlier = first.get(row["uscc"])
         if earlier is not None:
