@@ -158,10 +158,11 @@ def application(db: Database, app_id: int) -> ApplicationRow:
 
 def history(db: Database, app_id: int) -> list[HistoryRow]:
     """Every act tried on an application, accepted or refused, in order."""
-    application(db, app_id)
     stmt = select(AuditRecord).where(AuditRecord.application_id == app_id)
     with db.sessions() as s:
         records = list(s.scalars(stmt.order_by(AuditRecord.seq)))
+    if not records:  # every application has its create record: look it up only when none
+        application(db, app_id)  # LookupError naming an unknown id
     return [
         HistoryRow(
             seq=r.seq,

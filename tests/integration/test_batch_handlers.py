@@ -503,3 +503,13 @@ def test_report_many_equals_reporting_one_by_one(
     untouched = reports[titles[apps[0]]]
     assert untouched.submitted_at is None
     check_audit(c, apps)
+
+
+def test_history_of_an_application_and_of_an_unknown_id(db: Database) -> None:
+    from services import queries
+
+    app_id = apply(db, 21)
+    rows = queries.history(db, app_id)
+    assert [(r.seq, r.trigger, r.accepted) for r in rows] == [(1, "create", True)]
+    with pytest.raises(LookupError, match=f"APP: no application with id {app_id + 1000}"):
+        queries.history(db, app_id + 1000)
