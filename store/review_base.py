@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, defer
 
 from deadlines import (
@@ -32,7 +32,14 @@ from store.review_models import (
     Notice,
 )
 from store.service import Lifecycle
-from store.transitions import CHUNK, Conflict, NotFound, Request, Result, update_versions
+from store.transitions import (
+    Conflict,
+    NotFound,
+    Request,
+    Result,
+    locked_rows,
+    update_versions,
+)
 
 ACCEPTED = "Review"  # the rule name on accepted events that move no state
 # campaign-wide reads of application rows: the form is loaded only if something reads it
@@ -299,16 +306,10 @@ class EventBatch:
         self.recorded_at = datetime.now(UTC)
         t = Application.__table__
         cols = [t.c[n] for n in Chain.__dataclass_fields__ if n in t.c]
-        ids = sorted(set(app_ids))
-        pg = s.get_bind().dialect.name == "postgresql"
-        for i in range(0, len(ids), CHUNK):
-            stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
-            if pg:
-                stmt = stmt.with_for_update()
-            for row in s.execute(stmt).mappings():
-                self.chains[row["id"]] = Chain(
-                    **{**row, "consortium": bool(row["consortium"])}, read_version=row["version"]
-                )
+        for row in locked_rows(s, cols, sorted(set(app_ids))):
+            self.chains[row["id"]] = Chain(
+                **{**row, "consortium": bool(row["consortium"])}, read_version=row["version"]
+            )
         for a in app_ids:
             if a not in self.chains:
                 raise NotFound(f"APP: no application with id {a}")

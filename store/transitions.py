@@ -10,12 +10,12 @@ carry the version read, so a concurrent change is a `Conflict`, never a silent o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -315,32 +315,26 @@ class TransitionEngine:
         """The rows to move; forms are read only where a fresh check or a contact needs them."""
         snaps: dict[int, _Snapshot] = {}
         t = Application.__table__
-        cols = [c for c in t.c if c.name != "form"]
-        pg = s.get_bind().dialect.name == "postgresql"
-        for i in range(0, len(ids), CHUNK):
-            stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
-            if pg:
-                stmt = stmt.with_for_update()
-            for row in s.execute(stmt).mappings():
-                snaps[row["id"]] = _Snapshot(
-                    id=row["id"],
-                    campaign_id=row["campaign_id"],
-                    uscc=row["uscc"],
-                    name=row["name"],
-                    province=row["province"],
-                    group_name=row["group_name"],
-                    category=row["category"],
-                    consortium=bool(row["consortium"]),
-                    contact_email=row["contact_email"],
-                    status=row["status"],
-                    form={},
-                    form_version=row["form_version"],
-                    form_check=row["form_check"] or {},
-                    audit_count=row["audit_count"],
-                    audit_head=row["audit_head"],
-                    version=row["version"],
-                    read_version=row["version"],
-                )
+        for row in locked_rows(s, [c for c in t.c if c.name != "form"], ids):
+            snaps[row["id"]] = _Snapshot(
+                id=row["id"],
+                campaign_id=row["campaign_id"],
+                uscc=row["uscc"],
+                name=row["name"],
+                province=row["province"],
+                group_name=row["group_name"],
+                category=row["category"],
+                consortium=bool(row["consortium"]),
+                contact_email=row["contact_email"],
+                status=row["status"],
+                form={},
+                form_version=row["form_version"],
+                form_check=row["form_check"] or {},
+                audit_count=row["audit_count"],
+                audit_head=row["audit_head"],
+                version=row["version"],
+                read_version=row["version"],
+            )
         cids = {sn.campaign_id for sn in snaps.values()}
         campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_(cids)))}
         editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
@@ -497,6 +491,18 @@ CONCURRENT_CHANGE = (
     "冲突: an application was changed by another transaction at the same time; "
     "nothing was changed, reload and try again"
 )
+
+
+def locked_rows(s: Session, cols: Sequence[Any], ids: Sequence[int]) -> Iterator[RowMapping]:
+    """The application rows of `ids` (sorted ids, columns `cols`) in parts of CHUNK, each locked
+    for the rest of the transaction on PostgreSQL (SQLite's writer already holds the database)."""
+    t = Application.__table__
+    pg = s.get_bind().dialect.name == "postgresql"
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
+        if pg:
+            stmt = stmt.with_for_update()
+        yield from s.execute(stmt).mappings()
 
 
 def update_versions(s: Session, params: list[dict[str, Any]], **columns: str) -> None:
