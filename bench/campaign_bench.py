@@ -1,7 +1,7 @@
 """A campaign of N applications end to end through the command handlers in batch mode.
 
 Run: python bench/campaign_bench.py [--sizes 1000,10000,100000] [--db sqlite,postgresql]
-         [--batch 1000] [--no-freeze] [--pg URL] [--profile STAGE --profile-size N]
+         [--batch 1000] [--no-freeze] [--no-baseline] [--pg URL] [--profile STAGE --profile-size N]
 Per size and database (a temporary SQLite file; a temporary PostgreSQL database) it runs, with
 the real handlers (authorisation, checks, policy, audit chain and anchors, outbox, quotas):
 
@@ -19,7 +19,10 @@ the real handlers (authorisation, checks, policy, audit chain and anchors, outbo
              title, every enterprise its own
 
 and prints seconds per stage, the process's peak resident memory after it, applications per
-second, and how the time per application grows from one size to the next (1.00 = linear).
+second, and how the time per application grows from one size to the next (1.00 = linear). The
+baseline, measured in the same run: every row the campaign left, copied into a fresh database of
+the same schema with Core executemany inserts plus one version-checked UPDATE of the application
+per audit record after its first (`raw_copy`); the ratio is its seconds over the campaign's.
 The edition is szzx-2026-2 under another id, with quotas scaled to N and an annual report rule
 (that edition states none). Inputs (forms, actors, scores, reports) are built outside the clock;
 the clock covers handler calls only. `--profile STAGE,...` runs pyinstrument over those stages
@@ -337,6 +340,89 @@ def run(
     return out
 
 
+def raw_copy(src_url: str, dst_url: str, batch: int) -> tuple[int, int, float]:
+    """The campaign's writes done raw, timed: every row it left in every table, copied into a
+    fresh database of the same schema (indexes and triggers) with Core executemany inserts,
+    `batch` rows a transaction, plus one version-checked executemany UPDATE of the application
+    row per audit record after its first (a transition's update), with that record's insert.
+    Rows are read from the campaign's database in parts outside the clock. Returns rows
+    inserted, rows updated and seconds."""
+    from sqlalchemy import bindparam, select, update
+
+    import store.accounts  # noqa: F401  (their tables in the metadata)
+    import store.outbox  # noqa: F401
+    import store.review_models  # noqa: F401
+    from store.db import make_engine
+    from store.migrations import upgrade
+    from store.models import Application, AuditRecord, Base
+
+    upgrade(dst_url)
+    src, dst = make_engine(src_url), make_engine(dst_url)
+    apps, records = Application.__table__, AuditRecord.__table__
+    upd = (
+        update(apps)
+        .where(apps.c.id == bindparam("b_id"), apps.c.version == bindparam("b_read"))
+        .values(
+            status=bindparam("b_status"),
+            audit_count=bindparam("b_count"),
+            audit_head=bindparam("b_head"),
+            version=bindparam("b_version"),
+            updated_at=bindparam("b_now"),
+        )
+    )
+    versions: dict[int, int] = {}
+    inserted = updated = 0
+    spent = 0.0
+    for table in Base.metadata.sorted_tables:
+        key = next(iter(table.primary_key.columns))
+        with dst.connect() as conn:  # rows a fresh database starts with (the anchors' genesis)
+            seeded = set(conn.execute(select(key)).scalars())
+        last: Any = None
+        while True:
+            stmt = select(table).order_by(key).limit(batch)
+            if last is not None:
+                stmt = stmt.where(key > last)
+            with src.connect() as conn:
+                rows = [dict(r) for r in conn.execute(stmt).mappings()]
+            if not rows:
+                break
+            last = rows[-1][key.name]
+            rows = [r for r in rows if r[key.name] not in seeded]
+            if not rows:
+                continue
+            params = []
+            if table is apps:
+                versions.update((r["id"], r["version"]) for r in rows)
+            elif table is records:
+                for r in rows:
+                    if r["seq"] == 1:
+                        continue
+                    app_id = r["application_id"]
+                    params.append(
+                        {
+                            "b_id": app_id,
+                            "b_read": versions[app_id],
+                            "b_status": r["to_state"] or r["from_state"],
+                            "b_count": r["seq"],
+                            "b_head": r["hash"],
+                            "b_version": versions[app_id] + 1,
+                            "b_now": r["at"],
+                        }
+                    )
+                    versions[app_id] += 1
+            t0 = time.perf_counter()
+            with dst.begin() as conn:
+                if params:
+                    conn.execute(upd, params)
+                conn.execute(table.insert(), rows)
+            spent += time.perf_counter() - t0
+            inserted += len(rows)
+            updated += len(params)
+    src.dispose()
+    dst.dispose()
+    return inserted, updated, spent
+
+
 def create_database(admin_url: str, prefix: str) -> tuple[str, str]:
     import uuid
 
@@ -358,6 +444,8 @@ def main() -> None:
     ap.add_argument("--pg-prefix", default="shenbao_bench_", help="temporary database names")
     ap.add_argument("--profile", default="", help="pyinstrument over these stages (a,b,...)")
     ap.add_argument("--profile-size", type=int, default=10_000)
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the raw copy of the campaign's rows (the baseline)")  # fmt: skip
     ap.add_argument("--no-freeze", action="store_true",
                     help="leave the bench's own inputs in the cyclic collector's passes")  # fmt: skip
     args = ap.parse_args()
@@ -382,21 +470,29 @@ def main() -> None:
                 (tmp / "editions" / f"{EDITION}.toml").write_text(
                     bench_edition(n), encoding="utf-8"
                 )
+                raw: tuple[int, int, float] | None = None
                 if name == "sqlite":
-                    path = tmp / f"campaign-{n}.db"
+                    path, copy = tmp / f"campaign-{n}.db", tmp / f"raw-{n}.db"
                     figures = run(f"sqlite:///{path}", n, args.batch, profile, not args.no_freeze)
+                    if not args.no_baseline:
+                        raw = raw_copy(f"sqlite:///{path}", f"sqlite:///{copy}", args.batch)
                     path.unlink(missing_ok=True)
+                    copy.unlink(missing_ok=True)
                 else:
                     from tests.conftest import drop_pg_database, pg_available
 
                     if not pg_available():
                         print("postgresql not reachable: skipped")
                         break
-                    db_name, url = create_database(args.pg, args.pg_prefix)
+                    made = [create_database(args.pg, args.pg_prefix)]
                     try:
-                        figures = run(url, n, args.batch, profile, not args.no_freeze)
+                        figures = run(made[0][1], n, args.batch, profile, not args.no_freeze)
+                        if not args.no_baseline:
+                            made.append(create_database(args.pg, args.pg_prefix))
+                            raw = raw_copy(made[0][1], made[1][1], args.batch)
                     finally:
-                        drop_pg_database(args.pg, db_name)
+                        for db_name, _ in made:
+                            drop_pg_database(args.pg, db_name)
                 total = sum(figures[s][0] for s in STAGES)
                 scoring_apps = int(figures["_scoring_apps"][0])
                 print(
@@ -406,6 +502,13 @@ def main() -> None:
                     f"confirmed, {int(figures['_records'][0]):,} audit records, verified; "
                     f"load {os.getloadavg()[0]:.2f})"
                 )
+                if raw is not None:
+                    inserted, updated, raw_s = raw
+                    print(
+                        f"    baseline: the same rows written raw ({inserted:,} inserted, "
+                        f"{updated:,} updates) {raw_s:.1f} s; ratio {raw_s / total:.2f} "
+                        f"(the campaign at {raw_s / total:.0%} of raw-write speed)"
+                    )
                 for s in STAGES:
                     secs, mem = figures[s]
                     growth = ""
