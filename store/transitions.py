@@ -191,7 +191,8 @@ class TransitionEngine:
 
     def run(self, s: Session, requests: Sequence[Request], now: datetime) -> list[Result]:
         """Decide and write every request inside the caller's transaction."""
-        snaps, campaigns = self._load(s, sorted({r.app_id for r in requests}))
+        checked = any(r.trigger in CHECKED_TRIGGERS for r in requests)
+        snaps, campaigns = self._load(s, sorted({r.app_id for r in requests}), checked)
         for r in requests:
             if r.app_id not in snaps:
                 raise NotFound(f"APP: no application with id {r.app_id}")
@@ -236,7 +237,7 @@ class TransitionEngine:
             form_errors: tuple[str, ...] = ()
             if r.trigger == "submit":
                 form_errors = tuple(self._check(edition, snap)["errors"])
-            if r.trigger in ("recommend", "reject", "return_for_revision") and snap.form_version:
+            if r.trigger in CHECKED_TRIGGERS[1:] and snap.form_version:
                 info["eligibility"] = self._check(edition, snap)["eligibility"]
             facts = self._facts(
                 r, snap, edition, now, app_w, scr_w, quotas, form_errors,
@@ -311,11 +312,15 @@ class TransitionEngine:
         return results
 
     # -- steps ---------------------------------------------------------------------------------
-    def _load(self, s: Session, ids: list[int]) -> tuple[dict[int, _Snapshot], dict[int, Campaign]]:
-        """The rows to move; forms are read only where a fresh check or a contact needs them."""
+    def _load(
+        self, s: Session, ids: list[int], checked: bool
+    ) -> tuple[dict[int, _Snapshot], dict[int, Campaign]]:
+        """The rows to move; forms are read only where a fresh check or a contact needs them,
+        stored form checks only when a request of the batch reads them (`checked`)."""
         snaps: dict[int, _Snapshot] = {}
         t = Application.__table__
-        for row in locked_rows(s, [c for c in t.c if c.name != "form"], ids):
+        skip = ("form",) if checked else ("form", "form_check")
+        for row in locked_rows(s, [c for c in t.c if c.name not in skip], ids):
             snaps[row["id"]] = _Snapshot(
                 id=row["id"],
                 campaign_id=row["campaign_id"],
@@ -329,7 +334,7 @@ class TransitionEngine:
                 status=row["status"],
                 form={},
                 form_version=row["form_version"],
-                form_check=row["form_check"] or {},
+                form_check=(row["form_check"] or {}) if checked else {},
                 audit_count=row["audit_count"],
                 audit_head=row["audit_head"],
                 version=row["version"],
@@ -342,8 +347,11 @@ class TransitionEngine:
             sn.id
             for sn in snaps.values()
             if not sn.contact_email
-            or sn.form_check.get("key")
-            != self._key(editions[sn.campaign_id], sn.category, sn.form_version)
+            or (
+                checked
+                and sn.form_check.get("key")
+                != self._key(editions[sn.campaign_id], sn.category, sn.form_version)
+            )
         ]
         for i in range(0, len(need), CHUNK):
             stmt_f = select(t.c.id, t.c.form).where(t.c.id.in_(need[i : i + CHUNK]))
@@ -486,6 +494,10 @@ class TransitionEngine:
             s.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
         s.expire_all()
 
+
+# the triggers that read an application's form check: submit its errors, the reviewers' acts
+# the eligibility they decided on (kept in their record)
+CHECKED_TRIGGERS = ("submit", "recommend", "reject", "return_for_revision")
 
 CONCURRENT_CHANGE = (
     "冲突: an application was changed by another transaction at the same time; "

@@ -274,8 +274,8 @@ def test_a_version_conflict_changes_nothing_and_is_audited(
     app_id, me = new_app(life, 70)
     real_load = TransitionEngine._load
 
-    def stale_load(self, s, ids):  # type: ignore[no-untyped-def]
-        snaps, campaigns = real_load(self, s, ids)
+    def stale_load(self, s, ids, checked):  # type: ignore[no-untyped-def]
+        snaps, campaigns = real_load(self, s, ids, checked)
         for snap in snaps.values():
             snap.read_version -= 1
         return snaps, campaigns
