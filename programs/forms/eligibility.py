@@ -9,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from programs.forms.issues import FormIssue
-from programs.forms.schema import CriterionSpec, FormSchema, form_schema
+from programs.forms.schema import CriterionSpec, Field, FormSchema, Section, form_schema
 from programs.forms.validate import (
     count_chars,
     field_value,
@@ -17,6 +17,8 @@ from programs.forms.validate import (
     format_quantity,
     is_absent,
     parse_with_schema,
+    reference_path_active,
+    schema_index,
     split_choices,
     to_jsonable,
 )
@@ -155,17 +157,37 @@ class _Evaluator:
         self.typed = typed
         self.raw = raw
         self.invalid_paths = [issue.path for issue in issues if issue.code not in _ABSENCE]
+        self.reference = reference_path_active()
+        self.section: Callable[[str], Section]
+        self.field: Callable[[str], Field]
+        self.value: Callable[[str], Any]
+        if self.reference:  # the lookups as the schema answers them, every time
+            self.section = schema.section
+            self.field = schema.field
+            self.value = lambda path: field_value(schema, typed, path)
+        else:  # the same answers from the schema's index, built once per schema
+            index = schema_index(schema)
+            self.section = index.section
+            self.field = index.field
+            self.value = lambda path: index.value(typed, path)
 
     def evaluate(self, spec: CriterionSpec) -> CriterionResult:
-        method = getattr(self, f"_{spec.rule}", None)
-        if method is None:
-            method = self._compare
-        return method(spec)
+        if self.reference:
+            method = getattr(self, f"_{spec.rule}", None)
+            if method is None:
+                method = self._compare
+            return method(spec)
+        rule = _RULE_METHODS.get(spec.rule)
+        if rule is None:
+            rule = _RULE_METHODS[spec.rule] = getattr(_Evaluator, f"_{spec.rule}", None) or (
+                _Evaluator._compare
+            )
+        return rule(self, spec)
 
     # -- helpers
 
     def unit(self, spec: CriterionSpec, path: str) -> str | None:
-        return spec.unit or self.schema.field(path).unit
+        return spec.unit or self.field(path).unit
 
     def absent_word(self, path: str) -> str:
         """未填写 (nothing given) or 填写有误 (given but invalid)."""
@@ -192,7 +214,7 @@ class _Evaluator:
         unit = self.unit(spec, spec.field)
         threshold = spec.threshold
         threshold_text = f"{ok_sign} {format_quantity(threshold, unit)}"
-        value = field_value(self.schema, self.typed, spec.field)
+        value = self.value(spec.field)
         years = self.years_of(spec.field)
         if years:
             per_year = value if isinstance(value, Mapping) else {}
@@ -239,12 +261,12 @@ class _Evaluator:
 
     def years_of(self, path: str) -> tuple[int, ...]:
         section_id = path.split(".")[0]
-        section = self.schema.section(section_id)
-        return section.years or self.schema.field(path).years
+        section = self.section(section_id)
+        return section.years or self.field(path).years
 
     def year_path(self, path: str, year: int) -> str:
         section_id, _, field_id = path.partition(".")
-        if self.schema.section(section_id).years:
+        if self.section(section_id).years:
             return f"{section_id}[{year}].{field_id}"
         return f"{path}[{year}]"
 
@@ -252,7 +274,7 @@ class _Evaluator:
 
     def _is_true(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.field is not None
-        value = field_value(self.schema, self.typed, spec.field)
+        value = self.value(spec.field)
         if not isinstance(value, bool):
             body = f"{spec.label_zh}: {self.absent_word(spec.field)}"
             return self.result(spec, MISSING, body, threshold="是")
@@ -264,7 +286,7 @@ class _Evaluator:
     # -- counts of choices or rows
 
     def count(self, path: str) -> int | None:
-        value = field_value(self.schema, self.typed, path)
+        value = self.value(path)
         if isinstance(value, list):
             return len(value)
         section_id, _, field_id = path.partition(".")
@@ -285,7 +307,7 @@ class _Evaluator:
         threshold_text = f"{ok_sign} {format_number(spec.threshold)} {unit}"
         count = self.count(spec.field)
         if count is None:
-            if self.schema.field(spec.field).required:
+            if self.field(spec.field).required:
                 body = f"{spec.label_zh}: {self.absent_word(spec.field)}"
                 return self.result(spec, MISSING, body, threshold=threshold_text)
             count = 0
@@ -312,15 +334,15 @@ class _Evaluator:
 
     def _ratio_at_least(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.numerator and spec.denominator and spec.threshold is not None
-        unit = spec.unit or self.schema.field(spec.numerator).unit
+        unit = spec.unit or self.field(spec.numerator).unit
         threshold_text = f"≥ {format_quantity(spec.threshold, unit)}"
-        top = field_value(self.schema, self.typed, spec.numerator)
-        bottom = field_value(self.schema, self.typed, spec.denominator)
-        top_field = self.schema.field(spec.numerator)
-        bottom_field = self.schema.field(spec.denominator)
+        top = self.value(spec.numerator)
+        bottom = self.value(spec.denominator)
+        top_field = self.field(spec.numerator)
+        bottom_field = self.field(spec.denominator)
         for path, value in ((spec.numerator, top), (spec.denominator, bottom)):
             if not _is_number(value):
-                label = self.schema.field(path).label_zh
+                label = self.field(path).label_zh
                 body = f"{spec.label_zh}: {label}{self.absent_word(path)}"
                 return self.result(spec, MISSING, body, threshold=threshold_text)
         values: dict[str, Any] = {spec.numerator: top, spec.denominator: bottom}
@@ -350,20 +372,15 @@ class _Evaluator:
         assert spec.threshold is not None
         unit = spec.unit
         threshold_text = f"> {format_quantity(spec.threshold, unit)}"
-        values = {
-            path: value
-            for path in spec.fields
-            if _is_number(value := field_value(self.schema, self.typed, path))
-        }
+        values = {path: value for path in spec.fields if _is_number(value := self.value(path))}
         if not values:
-            labels = "、".join(self.schema.field(path).label_zh for path in spec.fields)
+            labels = "、".join(self.field(path).label_zh for path in spec.fields)
             body = f"{spec.label_zh}: {labels}{self.absent_word(spec.fields[0])}"
             return self.result(spec, MISSING, body, threshold=threshold_text)
         total = sum(values.values(), Decimal(0))
         met = total > spec.threshold
         terms = " + ".join(
-            f"{self.schema.field(path).label_zh} {format_number(value)}"
-            for path, value in values.items()
+            f"{self.field(path).label_zh} {format_number(value)}" for path, value in values.items()
         )
         body = (
             f"{spec.label_zh}: {terms} = {format_quantity(total, unit)} "
@@ -377,11 +394,11 @@ class _Evaluator:
         assert spec.field is not None
         attachment_path = spec.fields[0]
         count = self.count(spec.field) or 0
-        condition_label = self.schema.field(spec.field).label_zh
+        condition_label = self.field(spec.field).label_zh
         if count == 0:
             body = f"{spec.label_zh}: 单独申报，不适用"
             return self.result(spec, MET, body, values={spec.field: 0})
-        names = field_value(self.schema, self.typed, attachment_path)
+        names = self.value(attachment_path)
         values: dict[str, Any] = {spec.field: count}
         if isinstance(names, list) and names:
             values[attachment_path] = names
@@ -436,8 +453,8 @@ class _Evaluator:
     def _qualitative(self, spec: CriterionSpec) -> CriterionResult:
         evidence: list[str] = []
         for path in spec.evidence:
-            item = self.schema.field(path)
-            value = field_value(self.schema, self.typed, path)
+            item = self.field(path)
+            value = self.value(path)
             if is_absent(value):
                 continue
             if item.type == "attachment":
@@ -455,3 +472,7 @@ class _Evaluator:
             status = MISSING
             body = f"{spec.label_zh}: 需评审判断；申请人未提供相关说明或附件"
         return self.result(spec, status, body, evidence=tuple(evidence))
+
+
+# the evaluator's method of each rule, looked up once
+_RULE_METHODS: dict[str, Callable[[_Evaluator, CriterionSpec], CriterionResult]] = {}
