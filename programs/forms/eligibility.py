@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
+from functools import partial
 from typing import Any
 
 from programs.forms.issues import FormIssue
@@ -161,15 +162,18 @@ class _Evaluator:
         self.section: Callable[[str], Section]
         self.field: Callable[[str], Field]
         self.value: Callable[[str], Any]
+        self.limit: Callable[..., str]  # a threshold as shown: format_quantity(threshold, unit)
         if self.reference:  # the lookups as the schema answers them, every time
             self.section = schema.section
             self.field = schema.field
-            self.value = lambda path: field_value(schema, typed, path)
+            self.value = partial(field_value, schema, typed)
+            self.limit = _limit
         else:  # the same answers from the schema's index, built once per schema
             index = schema_index(schema)
             self.section = index.section
             self.field = index.field
-            self.value = lambda path: index.value(typed, path)
+            self.value = partial(index.value, typed)
+            self.limit = _shown_threshold
 
     def evaluate(self, spec: CriterionSpec) -> CriterionResult:
         if self.reference:
@@ -213,7 +217,7 @@ class _Evaluator:
         test, ok_sign, bad_sign = _COMPARE[spec.rule]
         unit = self.unit(spec, spec.field)
         threshold = spec.threshold
-        threshold_text = f"{ok_sign} {format_quantity(threshold, unit)}"
+        threshold_text = f"{ok_sign} {self.limit(threshold, unit)}"
         value = self.value(spec.field)
         years = self.years_of(spec.field)
         if years:
@@ -231,9 +235,9 @@ class _Evaluator:
                 values[path] = item
                 shown = f"{year}年: {format_quantity(item, unit)}"
                 if test(Decimal(item), threshold):
-                    parts_ok.append(f"{shown} {ok_sign} {format_quantity(threshold, unit)}")
+                    parts_ok.append(f"{shown} {ok_sign} {self.limit(threshold, unit)}")
                 else:
-                    parts_bad.append(f"{shown} {bad_sign} {format_quantity(threshold, unit)}")
+                    parts_bad.append(f"{shown} {bad_sign} {self.limit(threshold, unit)}")
             if parts_bad:
                 status, parts = NOT_MET, parts_bad + parts_missing
             elif parts_missing:
@@ -248,8 +252,7 @@ class _Evaluator:
         met = test(Decimal(value), threshold)
         sign = ok_sign if met else bad_sign
         body = (
-            f"{spec.label_zh}: {format_quantity(value, unit)} {sign} "
-            f"{format_quantity(threshold, unit)}"
+            f"{spec.label_zh}: {format_quantity(value, unit)} {sign} {self.limit(threshold, unit)}"
         )
         return self.result(
             spec,
@@ -304,7 +307,7 @@ class _Evaluator:
         assert spec.field is not None and spec.threshold is not None
         unit = spec.unit or "项"
         ok_sign, bad_sign = ("≤", ">") if at_most else ("≥", "<")
-        threshold_text = f"{ok_sign} {format_number(spec.threshold)} {unit}"
+        threshold_text = f"{ok_sign} {self.limit(spec.threshold)} {unit}"
         count = self.count(spec.field)
         if count is None:
             if self.field(spec.field).required:
@@ -314,7 +317,7 @@ class _Evaluator:
         met = count <= spec.threshold if at_most else count >= spec.threshold
         body = (
             f"{spec.label_zh}: {count} {unit} {ok_sign if met else bad_sign} "
-            f"{format_number(spec.threshold)} {unit}"
+            f"{self.limit(spec.threshold)} {unit}"
         )
         return self.result(
             spec,
@@ -335,7 +338,7 @@ class _Evaluator:
     def _ratio_at_least(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.numerator and spec.denominator and spec.threshold is not None
         unit = spec.unit or self.field(spec.numerator).unit
-        threshold_text = f"≥ {format_quantity(spec.threshold, unit)}"
+        threshold_text = f"≥ {self.limit(spec.threshold, unit)}"
         top = self.value(spec.numerator)
         bottom = self.value(spec.denominator)
         top_field = self.field(spec.numerator)
@@ -352,7 +355,7 @@ class _Evaluator:
             body = (
                 f"{spec.label_zh}: {bottom_field.label_zh}为"
                 f"{format_quantity(bottom, bottom_field.unit)}，无人均可计，"
-                f"未达到{format_quantity(spec.threshold, unit)}"
+                f"未达到{self.limit(spec.threshold, unit)}"
             )
             return self.result(spec, NOT_MET, body, threshold=threshold_text, values=values)
         ratio = Decimal(top) / Decimal(bottom)
@@ -362,7 +365,7 @@ class _Evaluator:
         body = (
             f"{spec.label_zh}: {format_quantity(top, top_field.unit)} / "
             f"{format_quantity(bottom, bottom_field.unit)} = {format_quantity(shown, unit)} "
-            f"{'≥' if met else '<'} {format_quantity(spec.threshold, unit)}"
+            f"{'≥' if met else '<'} {self.limit(spec.threshold, unit)}"
         )
         return self.result(
             spec, MET if met else NOT_MET, body, threshold=threshold_text, values=values
@@ -371,7 +374,7 @@ class _Evaluator:
     def _sum_greater_than(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.threshold is not None
         unit = spec.unit
-        threshold_text = f"> {format_quantity(spec.threshold, unit)}"
+        threshold_text = f"> {self.limit(spec.threshold, unit)}"
         values = {path: value for path in spec.fields if _is_number(value := self.value(path))}
         if not values:
             labels = "、".join(self.field(path).label_zh for path in spec.fields)
@@ -384,7 +387,7 @@ class _Evaluator:
         )
         body = (
             f"{spec.label_zh}: {terms} = {format_quantity(total, unit)} "
-            f"{'>' if met else '≤'} {format_quantity(spec.threshold, unit)}"
+            f"{'>' if met else '≤'} {self.limit(spec.threshold, unit)}"
         )
         return self.result(
             spec, MET if met else NOT_MET, body, threshold=threshold_text, values=values
@@ -472,6 +475,27 @@ class _Evaluator:
             status = MISSING
             body = f"{spec.label_zh}: 需评审判断；申请人未提供相关说明或附件"
         return self.result(spec, status, body, evidence=tuple(evidence))
+
+
+# thresholds as shown, formatted once: a threshold comes from the schema, and format_quantity
+# gives equal numbers (2, Decimal("2"), Decimal("2.0")) the same text
+_THRESHOLDS: dict[tuple[Decimal, str | None], str] = {}
+
+
+def _limit(threshold: Decimal, unit: str | None = None) -> str:
+    return format_quantity(threshold, unit)
+
+
+def _shown_threshold(threshold: Decimal, unit: str | None = None) -> str:
+    if type(threshold) is not Decimal or not threshold.is_finite():
+        return format_quantity(threshold, unit)
+    key = (threshold, unit)
+    text = _THRESHOLDS.get(key)
+    if text is None:
+        if len(_THRESHOLDS) >= 4096:
+            _THRESHOLDS.clear()
+        text = _THRESHOLDS[key] = format_quantity(threshold, unit)
+    return text
 
 
 # the evaluator's method of each rule, looked up once

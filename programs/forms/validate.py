@@ -1474,7 +1474,11 @@ class SchemaIndex:
         if place is None:
             section_id, _, field_id = path.partition(".")
             place = self.places[path] = (self.section(section_id), field_id)
-        return _value_in(place[0], place[1], typed)
+        section, field_id = place
+        data = typed.get(section.id)
+        if type(data) is dict and not section.years:
+            return data.get(field_id)
+        return _value_in(section, field_id, typed)
 
 
 _INDEXES: dict[int, SchemaIndex] = {}
