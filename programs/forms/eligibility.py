@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
+from functools import partial
 from typing import Any
 
 from programs.forms.issues import FormIssue
-from programs.forms.schema import CriterionSpec, FormSchema, form_schema
+from programs.forms.schema import CriterionSpec, Field, FormSchema, Section, form_schema
 from programs.forms.validate import (
     count_chars,
     field_value,
@@ -17,6 +18,8 @@ from programs.forms.validate import (
     format_quantity,
     is_absent,
     parse_with_schema,
+    reference_path_active,
+    schema_index,
     split_choices,
     to_jsonable,
 )
@@ -155,17 +158,40 @@ class _Evaluator:
         self.typed = typed
         self.raw = raw
         self.invalid_paths = [issue.path for issue in issues if issue.code not in _ABSENCE]
+        self.reference = reference_path_active()
+        self.section: Callable[[str], Section]
+        self.field: Callable[[str], Field]
+        self.value: Callable[[str], Any]
+        self.limit: Callable[..., str]  # a threshold as shown: format_quantity(threshold, unit)
+        if self.reference:  # the lookups as the schema answers them, every time
+            self.section = schema.section
+            self.field = schema.field
+            self.value = partial(field_value, schema, typed)
+            self.limit = _limit
+        else:  # the same answers from the schema's index, built once per schema
+            index = schema_index(schema)
+            self.section = index.section
+            self.field = index.field
+            self.value = partial(index.value, typed)
+            self.limit = _shown_threshold
 
     def evaluate(self, spec: CriterionSpec) -> CriterionResult:
-        method = getattr(self, f"_{spec.rule}", None)
-        if method is None:
-            method = self._compare
-        return method(spec)
+        if self.reference:
+            method = getattr(self, f"_{spec.rule}", None)
+            if method is None:
+                method = self._compare
+            return method(spec)
+        rule = _RULE_METHODS.get(spec.rule)
+        if rule is None:
+            rule = _RULE_METHODS[spec.rule] = getattr(_Evaluator, f"_{spec.rule}", None) or (
+                _Evaluator._compare
+            )
+        return rule(self, spec)
 
     # -- helpers
 
     def unit(self, spec: CriterionSpec, path: str) -> str | None:
-        return spec.unit or self.schema.field(path).unit
+        return spec.unit or self.field(path).unit
 
     def absent_word(self, path: str) -> str:
         """未填写 (nothing given) or 填写有误 (given but invalid)."""
@@ -191,8 +217,8 @@ class _Evaluator:
         test, ok_sign, bad_sign = _COMPARE[spec.rule]
         unit = self.unit(spec, spec.field)
         threshold = spec.threshold
-        threshold_text = f"{ok_sign} {format_quantity(threshold, unit)}"
-        value = field_value(self.schema, self.typed, spec.field)
+        threshold_text = f"{ok_sign} {self.limit(threshold, unit)}"
+        value = self.value(spec.field)
         years = self.years_of(spec.field)
         if years:
             per_year = value if isinstance(value, Mapping) else {}
@@ -209,9 +235,9 @@ class _Evaluator:
                 values[path] = item
                 shown = f"{year}年: {format_quantity(item, unit)}"
                 if test(Decimal(item), threshold):
-                    parts_ok.append(f"{shown} {ok_sign} {format_quantity(threshold, unit)}")
+                    parts_ok.append(f"{shown} {ok_sign} {self.limit(threshold, unit)}")
                 else:
-                    parts_bad.append(f"{shown} {bad_sign} {format_quantity(threshold, unit)}")
+                    parts_bad.append(f"{shown} {bad_sign} {self.limit(threshold, unit)}")
             if parts_bad:
                 status, parts = NOT_MET, parts_bad + parts_missing
             elif parts_missing:
@@ -226,8 +252,7 @@ class _Evaluator:
         met = test(Decimal(value), threshold)
         sign = ok_sign if met else bad_sign
         body = (
-            f"{spec.label_zh}: {format_quantity(value, unit)} {sign} "
-            f"{format_quantity(threshold, unit)}"
+            f"{spec.label_zh}: {format_quantity(value, unit)} {sign} {self.limit(threshold, unit)}"
         )
         return self.result(
             spec,
@@ -239,12 +264,12 @@ class _Evaluator:
 
     def years_of(self, path: str) -> tuple[int, ...]:
         section_id = path.split(".")[0]
-        section = self.schema.section(section_id)
-        return section.years or self.schema.field(path).years
+        section = self.section(section_id)
+        return section.years or self.field(path).years
 
     def year_path(self, path: str, year: int) -> str:
         section_id, _, field_id = path.partition(".")
-        if self.schema.section(section_id).years:
+        if self.section(section_id).years:
             return f"{section_id}[{year}].{field_id}"
         return f"{path}[{year}]"
 
@@ -252,7 +277,7 @@ class _Evaluator:
 
     def _is_true(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.field is not None
-        value = field_value(self.schema, self.typed, spec.field)
+        value = self.value(spec.field)
         if not isinstance(value, bool):
             body = f"{spec.label_zh}: {self.absent_word(spec.field)}"
             return self.result(spec, MISSING, body, threshold="是")
@@ -264,7 +289,7 @@ class _Evaluator:
     # -- counts of choices or rows
 
     def count(self, path: str) -> int | None:
-        value = field_value(self.schema, self.typed, path)
+        value = self.value(path)
         if isinstance(value, list):
             return len(value)
         section_id, _, field_id = path.partition(".")
@@ -282,17 +307,17 @@ class _Evaluator:
         assert spec.field is not None and spec.threshold is not None
         unit = spec.unit or "项"
         ok_sign, bad_sign = ("≤", ">") if at_most else ("≥", "<")
-        threshold_text = f"{ok_sign} {format_number(spec.threshold)} {unit}"
+        threshold_text = f"{ok_sign} {self.limit(spec.threshold)} {unit}"
         count = self.count(spec.field)
         if count is None:
-            if self.schema.field(spec.field).required:
+            if self.field(spec.field).required:
                 body = f"{spec.label_zh}: {self.absent_word(spec.field)}"
                 return self.result(spec, MISSING, body, threshold=threshold_text)
             count = 0
         met = count <= spec.threshold if at_most else count >= spec.threshold
         body = (
             f"{spec.label_zh}: {count} {unit} {ok_sign if met else bad_sign} "
-            f"{format_number(spec.threshold)} {unit}"
+            f"{self.limit(spec.threshold)} {unit}"
         )
         return self.result(
             spec,
@@ -312,15 +337,15 @@ class _Evaluator:
 
     def _ratio_at_least(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.numerator and spec.denominator and spec.threshold is not None
-        unit = spec.unit or self.schema.field(spec.numerator).unit
-        threshold_text = f"≥ {format_quantity(spec.threshold, unit)}"
-        top = field_value(self.schema, self.typed, spec.numerator)
-        bottom = field_value(self.schema, self.typed, spec.denominator)
-        top_field = self.schema.field(spec.numerator)
-        bottom_field = self.schema.field(spec.denominator)
+        unit = spec.unit or self.field(spec.numerator).unit
+        threshold_text = f"≥ {self.limit(spec.threshold, unit)}"
+        top = self.value(spec.numerator)
+        bottom = self.value(spec.denominator)
+        top_field = self.field(spec.numerator)
+        bottom_field = self.field(spec.denominator)
         for path, value in ((spec.numerator, top), (spec.denominator, bottom)):
             if not _is_number(value):
-                label = self.schema.field(path).label_zh
+                label = self.field(path).label_zh
                 body = f"{spec.label_zh}: {label}{self.absent_word(path)}"
                 return self.result(spec, MISSING, body, threshold=threshold_text)
         values: dict[str, Any] = {spec.numerator: top, spec.denominator: bottom}
@@ -330,7 +355,7 @@ class _Evaluator:
             body = (
                 f"{spec.label_zh}: {bottom_field.label_zh}为"
                 f"{format_quantity(bottom, bottom_field.unit)}，无人均可计，"
-                f"未达到{format_quantity(spec.threshold, unit)}"
+                f"未达到{self.limit(spec.threshold, unit)}"
             )
             return self.result(spec, NOT_MET, body, threshold=threshold_text, values=values)
         ratio = Decimal(top) / Decimal(bottom)
@@ -340,7 +365,7 @@ class _Evaluator:
         body = (
             f"{spec.label_zh}: {format_quantity(top, top_field.unit)} / "
             f"{format_quantity(bottom, bottom_field.unit)} = {format_quantity(shown, unit)} "
-            f"{'≥' if met else '<'} {format_quantity(spec.threshold, unit)}"
+            f"{'≥' if met else '<'} {self.limit(spec.threshold, unit)}"
         )
         return self.result(
             spec, MET if met else NOT_MET, body, threshold=threshold_text, values=values
@@ -349,25 +374,20 @@ class _Evaluator:
     def _sum_greater_than(self, spec: CriterionSpec) -> CriterionResult:
         assert spec.threshold is not None
         unit = spec.unit
-        threshold_text = f"> {format_quantity(spec.threshold, unit)}"
-        values = {
-            path: value
-            for path in spec.fields
-            if _is_number(value := field_value(self.schema, self.typed, path))
-        }
+        threshold_text = f"> {self.limit(spec.threshold, unit)}"
+        values = {path: value for path in spec.fields if _is_number(value := self.value(path))}
         if not values:
-            labels = "、".join(self.schema.field(path).label_zh for path in spec.fields)
+            labels = "、".join(self.field(path).label_zh for path in spec.fields)
             body = f"{spec.label_zh}: {labels}{self.absent_word(spec.fields[0])}"
             return self.result(spec, MISSING, body, threshold=threshold_text)
         total = sum(values.values(), Decimal(0))
         met = total > spec.threshold
         terms = " + ".join(
-            f"{self.schema.field(path).label_zh} {format_number(value)}"
-            for path, value in values.items()
+            f"{self.field(path).label_zh} {format_number(value)}" for path, value in values.items()
         )
         body = (
             f"{spec.label_zh}: {terms} = {format_quantity(total, unit)} "
-            f"{'>' if met else '≤'} {format_quantity(spec.threshold, unit)}"
+            f"{'>' if met else '≤'} {self.limit(spec.threshold, unit)}"
         )
         return self.result(
             spec, MET if met else NOT_MET, body, threshold=threshold_text, values=values
@@ -377,11 +397,11 @@ class _Evaluator:
         assert spec.field is not None
         attachment_path = spec.fields[0]
         count = self.count(spec.field) or 0
-        condition_label = self.schema.field(spec.field).label_zh
+        condition_label = self.field(spec.field).label_zh
         if count == 0:
             body = f"{spec.label_zh}: 单独申报，不适用"
             return self.result(spec, MET, body, values={spec.field: 0})
-        names = field_value(self.schema, self.typed, attachment_path)
+        names = self.value(attachment_path)
         values: dict[str, Any] = {spec.field: count}
         if isinstance(names, list) and names:
             values[attachment_path] = names
@@ -436,8 +456,8 @@ class _Evaluator:
     def _qualitative(self, spec: CriterionSpec) -> CriterionResult:
         evidence: list[str] = []
         for path in spec.evidence:
-            item = self.schema.field(path)
-            value = field_value(self.schema, self.typed, path)
+            item = self.field(path)
+            value = self.value(path)
             if is_absent(value):
                 continue
             if item.type == "attachment":
@@ -455,3 +475,28 @@ class _Evaluator:
             status = MISSING
             body = f"{spec.label_zh}: 需评审判断；申请人未提供相关说明或附件"
         return self.result(spec, status, body, evidence=tuple(evidence))
+
+
+# thresholds as shown, formatted once: a threshold comes from the schema, and format_quantity
+# gives equal numbers (2, Decimal("2"), Decimal("2.0")) the same text
+_THRESHOLDS: dict[tuple[Decimal, str | None], str] = {}
+
+
+def _limit(threshold: Decimal, unit: str | None = None) -> str:
+    return format_quantity(threshold, unit)
+
+
+def _shown_threshold(threshold: Decimal, unit: str | None = None) -> str:
+    if type(threshold) is not Decimal or not threshold.is_finite():
+        return format_quantity(threshold, unit)
+    key = (threshold, unit)
+    text = _THRESHOLDS.get(key)
+    if text is None:
+        if len(_THRESHOLDS) >= 4096:
+            _THRESHOLDS.clear()
+        text = _THRESHOLDS[key] = format_quantity(threshold, unit)
+    return text
+
+
+# the evaluator's method of each rule, looked up once
+_RULE_METHODS: dict[str, Callable[[_Evaluator, CriterionSpec], CriterionResult]] = {}

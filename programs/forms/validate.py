@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from programs.forms.issues import FormIssue, FormValidationError
@@ -95,6 +98,29 @@ def parse_with_schema(
     return _Parser(schema, keep_invalid).run(data)
 
 
+# ---------------------------------------------------------------- the reference path
+
+_REFERENCE: ContextVar[bool] = ContextVar("forms_reference_path", default=False)
+
+
+def reference_path_active() -> bool:
+    """True inside `reference_path()`: forms are checked by the full methods only."""
+    return _REFERENCE.get()
+
+
+@contextmanager
+def reference_path() -> Iterator[None]:
+    """Within it, forms are parsed and their criteria evaluated by the full methods only, without
+    the fast path compiled per schema (which gives the same result, typed values and issues for
+    the common valid values and leaves everything else to those methods): the reference the fast
+    path is checked and timed against."""
+    token = _REFERENCE.set(True)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
 # ---------------------------------------------------------------- helpers shared with others
 
 
@@ -173,6 +199,16 @@ def split_choices(text: str) -> list[str]:
     return [part.strip() for part in _SPLIT.split(text) if part.strip()]
 
 
+def _raw_at(data: Mapping[str, Any], path: str) -> Any:
+    """The value at section.field of a form as given (None when absent)."""
+    section_id, _, field_id = path.partition(".")
+    raw_section = data.get(section_id)
+    if not isinstance(raw_section, Mapping):
+        return None
+    raw = raw_section.get(field_id)
+    return None if is_absent(raw) else raw
+
+
 def _year_key(key: Any) -> int | None:
     if isinstance(key, bool):
         return None
@@ -200,6 +236,7 @@ class _Parser:
         self.keep_invalid = keep_invalid
         self.issues: list[FormIssue] = []
         self.data: Mapping[str, Any] = {}
+        self.fast = not _REFERENCE.get()
 
     def issue(self, path: str, code: str, zh: str, en: str) -> None:
         self.issues.append(FormIssue(path, code, zh, en))
@@ -214,39 +251,27 @@ class _Parser:
             )
             return {}, self.issues
         self.data = data
-        known = {section.id for section in self.schema.sections}
-        for key in data:
-            if key not in known:
-                self.issue(
-                    show(key, 40),
-                    "unknown_section",
-                    f"“{show(key)}”不是本表的组成部分",
-                    f"unknown section; expected one of {', '.join(sorted(known))}",
-                )
-        typed: dict[str, Any] = {}
-        for section in self.schema.sections:
-            raw = data.get(section.id)
-            if is_absent(raw):
-                if section.required:
+        index = schema_index(self.schema) if self.fast else None
+        if index is not None:
+            known: frozenset[str] | set[str] = index.section_ids
+        else:
+            known = {section.id for section in self.schema.sections}
+        if index is None or not known.issuperset(data):
+            for key in data:
+                if key not in known:
                     self.issue(
-                        section.id,
-                        "section_missing",
-                        f"缺少“{section.label_zh}”部分",
-                        f"section missing: {section.label_en}",
+                        show(key, 40),
+                        "unknown_section",
+                        f"“{show(key)}”不是本表的组成部分",
+                        f"unknown section; expected one of {', '.join(sorted(known))}",
                     )
-                continue
-            if not isinstance(raw, Mapping):
-                self.issue(
-                    section.id,
-                    "type",
-                    f"“{section.label_zh}”部分应为填写项的映射",
-                    "section must be a mapping of fields",
-                )
-                continue
-            if section.years:
-                value = self.yearly_section(section, raw)
-            else:
-                value = self.fields(section.fields, raw, section.id)
+        typed: dict[str, Any] = {}
+        for position, section in enumerate(self.schema.sections):
+            raw = data.get(section.id)
+            # a whole section typed at once when every value in it is usual and valid
+            value = index.section_fasts[position](raw, data) if index is not None else MISS
+            if value is MISS:
+                value = self.section(section, raw)
             if value:
                 typed[section.id] = value
         self.cross_checks(typed)
@@ -254,11 +279,37 @@ class _Parser:
 
     # -- sections
 
+    def section(self, section: Section, raw: Any) -> Any:
+        """The typed section (None when absent or not a mapping, reported)."""
+        if is_absent(raw):
+            if section.required:
+                self.issue(
+                    section.id,
+                    "section_missing",
+                    f"缺少“{section.label_zh}”部分",
+                    f"section missing: {section.label_en}",
+                )
+            return None
+        if not isinstance(raw, Mapping):
+            self.issue(
+                section.id,
+                "type",
+                f"“{section.label_zh}”部分应为填写项的映射",
+                "section must be a mapping of fields",
+            )
+            return None
+        if section.years:
+            return self.yearly_section(section, raw)
+        return self.fields(section.fields, raw, section.id)
+
     def yearly_section(self, section: Section, raw: Mapping[Any, Any]) -> dict[int, Any]:
         result: dict[int, Any] = {}
         given: dict[int, Any] = {}
+        years = _year_keys(section.years) if self.fast else None
         for key, value in raw.items():
-            year = _year_key(key)
+            year = years.get(key) if years is not None and type(key) is str else None
+            if year is None:
+                year = _year_key(key)
             if year is None:
                 self.issue(
                     f"{section.id}[{show(key, 20)}]",
@@ -303,34 +354,49 @@ class _Parser:
     def fields(
         self, fields: tuple[Field, ...], raw: Mapping[Any, Any], prefix: str
     ) -> dict[str, Any]:
-        known = _ids(fields)
-        for key in raw:
-            if key not in known:
-                self.issue(
-                    f"{prefix}.{show(key, 40)}",
-                    "unknown_field",
-                    f"“{show(key)}”不是本部分的填写项",
-                    "unknown field",
-                )
+        known, plan = _fast_plan(fields, self.schema) if self.fast else (_ids(fields), None)
+        if plan is None or not known.issuperset(raw):
+            for key in raw:
+                if key not in known:
+                    self.issue(
+                        f"{prefix}.{show(key, 40)}",
+                        "unknown_field",
+                        f"“{show(key)}”不是本部分的填写项",
+                        "unknown field",
+                    )
         result: dict[str, Any] = {}
+        if plan is not None:
+            # the compiled fast path: a usual valid value typed at once, an optional field left
+            # empty passed over; anything else (MISS) goes the full way, issues and all
+            for field_id, item, fast, quiet in plan:
+                value = raw.get(field_id)
+                parsed = fast(value)
+                if parsed is not MISS:
+                    result[field_id] = parsed
+                elif value is None and quiet(self.data):
+                    continue
+                else:
+                    self.field(item, value, f"{prefix}.{field_id}", result)
+            return result
         for item in fields:
-            path = f"{prefix}.{item.id}"
-            value = raw.get(item.id)
-            if is_absent(value):
-                self.require(item, path)
-                continue
-            parsed = (
-                self.yearly_field(item, value, path)
-                if item.years
-                else self.value(item, value, path)
-            )
-            if parsed is INVALID:
-                if self.keep_invalid:
-                    result[item.id] = value
-                continue
-            if not is_absent(parsed):
-                result[item.id] = parsed
+            self.field(item, raw.get(item.id), f"{prefix}.{item.id}", result)
         return result
+
+    def field(self, item: Field, value: Any, path: str, result: dict[str, Any]) -> None:
+        """One field's value typed into `result` (left out when absent or invalid), its issues
+        recorded."""
+        if is_absent(value):
+            self.require(item, path)
+            return
+        parsed = (
+            self.yearly_field(item, value, path) if item.years else self.value(item, value, path)
+        )
+        if parsed is INVALID:
+            if self.keep_invalid:
+                result[item.id] = value
+            return
+        if not is_absent(parsed):
+            result[item.id] = parsed
 
     def require(self, item: Field, path: str) -> None:
         if item.required:
@@ -350,12 +416,7 @@ class _Parser:
 
     def raw_at(self, path: str) -> Any:
         """The value at section.field as given (None when absent)."""
-        section_id, _, field_id = path.partition(".")
-        raw_section = self.data.get(section_id)
-        if not isinstance(raw_section, Mapping):
-            return None
-        raw = raw_section.get(field_id)
-        return None if is_absent(raw) else raw
+        return _raw_at(self.data, path)
 
     def peek(self, path: str) -> Any:
         """The typed value at section.field, parsed on its own (None when absent or invalid)."""
@@ -364,8 +425,13 @@ class _Parser:
             return None
         section_id, _, field_id = path.partition(".")
         section = self.schema.section(section_id)
+        item = section.field(field_id)
+        if self.fast:
+            value = _fast_single(item)(raw)
+            if value is not MISS:
+                return value
         probe = _Parser(self.schema, keep_invalid=False)
-        value = probe.value(section.field(field_id), raw, path)
+        value = probe.value(item, raw, path)
         return None if value is INVALID else value
 
     def yearly_field(self, item: Field, raw: Any, path: str) -> Any:
@@ -379,8 +445,11 @@ class _Parser:
             return INVALID
         result: dict[int, Any] = {}
         given: dict[int, Any] = {}
+        years = _year_keys(item.years) if self.fast else None
         for key, value in raw.items():
-            year = _year_key(key)
+            year = years.get(key) if years is not None and type(key) is str else None
+            if year is None:
+                year = _year_key(key)
             if year is None:
                 self.issue(
                     f"{path}[{show(key, 20)}]",
@@ -890,6 +959,540 @@ def _ids(fields: tuple[Field, ...]) -> frozenset[str]:
     return hit[1]
 
 
+# ---------------------------------------------------------------- the fast path, per schema
+#
+# For each field a closure compiled once from its schema entry types the common valid values at
+# once (a number within its bounds, a clean text, a known choice, ...) and returns MISS for
+# anything else: absent, invalid, or merely unusual (fullwidth digits, commas, spaces, floats).
+# Whatever it accepts, the full method above accepts with the same typed value and no issue; on
+# MISS that method runs and reports as it always does.
+
+
+class _Miss:
+    """Marker of a value the fast path leaves to the full method."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISS"
+
+
+MISS: Any = _Miss()
+_Fast = Callable[[Any], Any]
+
+# strict ASCII forms: no sign but "-", no spaces, no group commas, nothing NFKC would change
+_PLAIN_INT = re.compile(r"-?[0-9]{1,18}")
+_PLAIN_YEAR = re.compile(r"[0-9]{1,18}")
+_PLAIN_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PLAIN_PHONE = re.compile(
+    r"0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?|1[3-9][0-9]{9}|400-?[0-9]{3}-?[0-9]{4}"
+)
+_PLAIN_EMAIL = re.compile(_EMAIL.pattern[1:-1])
+_PLAIN_USCC = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
+# a file name as given and as kept: no surrounding whitespace, no leading dot, no path or control
+# characters, no line separators (one name per line in a cell)
+_PLAIN_NAME = re.compile(
+    r"[^\s./\\\x00-\x1f\x7f-\x9f](?:[^/\\\x00-\x1f\x7f-\x9f\u2028\u2029]*"
+    r"[^\s/\\\x00-\x1f\x7f-\x9f])?"
+)
+_BOOL_WORDS = {word: True for word in _TRUE} | {word: False for word in _FALSE}
+_INFINITY = Decimal("Infinity")
+
+
+def _decline(raw: Any) -> Any:
+    return MISS
+
+
+def _bounds(item: Field) -> tuple[Decimal, Decimal]:
+    """The range `_number` accepts for `item`: its cap, percentage range, min and max at once."""
+    low, high = -_INFINITY, _INFINITY
+    if item.cap is not None:
+        low, high = max(low, -item.cap), min(high, item.cap)
+    if item.type == "percent":
+        low, high = max(low, Decimal(0)), min(high, Decimal(100))
+    if item.min is not None:
+        low = max(low, item.min)
+    if item.max is not None:
+        high = min(high, item.max)
+    return low, high
+
+
+def _fast_int(item: Field) -> _Fast:
+    low, high = _bounds(item)
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is int:
+            return raw if low <= raw <= high else MISS
+        if type(raw) is str and _PLAIN_INT.fullmatch(raw):
+            number = int(raw)
+            return number if low <= number <= high else MISS
+        return MISS
+
+    return fast
+
+
+def _fast_decimal(item: Field) -> _Fast:
+    low, high = _bounds(item)
+    places = item.decimals
+    if places is None:
+        digits = r"[0-9]+(?:\.[0-9]+)?"
+    elif places > 0:
+        digits = rf"[0-9]+(?:\.[0-9]{{1,{places}}})?"
+    elif places == 0:
+        digits = r"[0-9]+"
+    else:
+        return _decline  # no number has fewer than no decimal places: the full method reports
+    suffix = "%?" if item.type == "percent" else ""
+    plain = re.compile(rf"(-?{digits}){suffix}")
+
+    def fast(raw: Any) -> Any:
+        kind = type(raw)
+        if kind is str:
+            match = plain.fullmatch(raw)
+            if match is None:
+                return MISS
+            number = Decimal(match.group(1))
+        elif kind is int:
+            number = Decimal(raw)
+        elif kind is Decimal:
+            if not raw.is_finite():
+                return MISS
+            exponent = raw.as_tuple().exponent
+            if places is not None and isinstance(exponent, int) and -exponent > places:
+                return MISS
+            number = raw
+        else:
+            return MISS
+        return number if low <= number <= high else MISS
+
+    return fast
+
+
+def _fast_year(item: Field) -> _Fast:
+    low = int(item.min) if item.min is not None else MIN_DATE.year
+    high = int(item.max) if item.max is not None else MAX_DATE.year
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is int:
+            return raw if low <= raw <= high else MISS
+        if type(raw) is str and _PLAIN_YEAR.fullmatch(raw):
+            year = int(raw)
+            return year if low <= year <= high else MISS
+        return MISS
+
+    return fast
+
+
+def _fast_text(item: Field) -> _Fast:
+    limit = item.max_chars
+    pattern = re.compile(item.pattern) if item.pattern is not None else None
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is not str or not raw or raw[0].isspace() or _CONTROL.search(raw):
+            return MISS
+        if limit is not None and len(raw) > limit and count_chars(raw) > limit:
+            return MISS
+        if pattern is not None and not pattern.fullmatch(raw.strip()):
+            return MISS
+        return raw
+
+    return fast
+
+
+def _fast_matching(plain: re.Pattern[str]) -> _Fast:
+    def fast(raw: Any) -> Any:
+        return raw if type(raw) is str and plain.fullmatch(raw) else MISS
+
+    return fast
+
+
+def _fast_email(item: Field) -> _Fast:
+    def fast(raw: Any) -> Any:
+        if type(raw) is str and len(raw) <= 254 and _PLAIN_EMAIL.fullmatch(raw):
+            return raw
+        return MISS
+
+    return fast
+
+
+def _fast_uscc(item: Field) -> _Fast:
+    def fast(raw: Any) -> Any:
+        if type(raw) is str and _PLAIN_USCC.fullmatch(raw) and check_character(raw[:17]) == raw[17]:
+            return raw
+        return MISS
+
+    return fast
+
+
+def _fast_date(item: Field) -> _Fast:
+    def fast(raw: Any) -> Any:
+        if type(raw) is str:
+            match = _PLAIN_DATE.fullmatch(raw)
+            if match is None:
+                return MISS
+            year, month, day = match.groups()
+            try:
+                value = date(int(year), int(month), int(day))
+            except ValueError:
+                return MISS
+        elif type(raw) is date:
+            value = raw
+        else:
+            return MISS
+        return value if MIN_DATE <= value <= MAX_DATE else MISS
+
+    return fast
+
+
+def _fast_bool(item: Field) -> _Fast:
+    def fast(raw: Any) -> Any:
+        if type(raw) is bool:
+            return raw
+        if type(raw) is str:
+            return _BOOL_WORDS.get(raw, MISS)
+        return MISS
+
+    return fast
+
+
+def _clean_choices(item: Field) -> frozenset[str]:
+    """The choices a value can name exactly as given (kept as given, stripped or not)."""
+    return frozenset(choice for choice in item.choices if choice and choice == choice.strip())
+
+
+def _fast_choice(item: Field) -> _Fast:
+    choices = _clean_choices(item)
+
+    def fast(raw: Any) -> Any:
+        return raw if type(raw) is str and raw in choices else MISS
+
+    return fast
+
+
+def _fast_multichoice(item: Field) -> _Fast:
+    choices = _clean_choices(item)
+    most = item.max_items
+    least = max(item.min_items or 0, 1)
+
+    def fast(raw: Any) -> Any:
+        kind = type(raw)
+        if kind is list or kind is tuple:
+            parts = list(raw)
+            if not all(type(part) is str for part in parts):
+                return MISS
+        elif kind is str:
+            parts = split_choices(raw)
+        else:
+            return MISS
+        count = len(parts)
+        if count < least or (most is not None and count > most):
+            return MISS
+        if not choices.issuperset(parts) or len(set(parts)) != count:
+            return MISS
+        return parts
+
+    return fast
+
+
+def _fast_attachment(item: Field) -> _Fast:
+    def clean(name: Any) -> bool:
+        return (
+            type(name) is str
+            and len(name) <= MAX_ATTACHMENT_NAME
+            and _PLAIN_NAME.fullmatch(name) is not None
+        )
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is str:
+            return [raw] if clean(raw) else MISS
+        if type(raw) is list or type(raw) is tuple:
+            return list(raw) if raw and all(clean(name) for name in raw) else MISS
+        return MISS
+
+    return fast
+
+
+def _fast_fields(
+    fields: tuple[Field, ...], schema: FormSchema | None
+) -> Callable[[Any, Mapping[str, Any]], Any]:
+    """A non-empty mapping of known fields, each fast or left out where that is no issue (what
+    `_Parser.fields` gives when it finds no issue); `data` is the whole form, for conditions."""
+    known, plan = _fast_plan(fields, schema)
+
+    def fast(raw: Any, data: Mapping[str, Any]) -> Any:
+        if type(raw) is not dict or not raw or not known.issuperset(raw):
+            return MISS
+        typed: dict[str, Any] = {}
+        for field_id, _item, each, quiet in plan:
+            value = raw.get(field_id)
+            parsed = each(value)
+            if parsed is not MISS:
+                typed[field_id] = parsed
+            elif value is not None or not quiet(data):
+                return MISS
+        return typed
+
+    return fast
+
+
+def _fast_table(item: Field) -> _Fast:
+    """Rows given as mappings, as many as allowed, every row fast; the typed rows."""
+    row_fast = _fast_fields(item.columns, None)
+    most = item.max_items
+    least = max(item.min_items or 0, 1)
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is not list and type(raw) is not tuple:
+            return MISS
+        count = len(raw)
+        if count < least or (most is not None and count > most):
+            return MISS
+        rows: list[dict[str, Any]] = []
+        for row in raw:
+            typed = row_fast(row, _NO_FORM)  # a column's condition on the form: the full way
+            if typed is MISS:
+                return MISS
+            rows.append(typed)
+        return rows
+
+    return fast
+
+
+_Section = Callable[[Any, Mapping[str, Any]], Any]
+
+
+def _fast_section(section: Section, schema: FormSchema) -> _Section:
+    """A whole section (every year of a yearly one) typed at once, None when it is absent and
+    optional, or MISS."""
+    each = _fast_fields(section.fields, schema)
+    optional = not section.required
+    if not section.years:
+
+        def fast_fields(raw: Any, data: Mapping[str, Any]) -> Any:
+            if raw is None:
+                return None if optional else MISS
+            return each(raw, data)
+
+        return fast_fields
+    keys = _year_keys(section.years)
+    asked = frozenset(section.years)
+
+    def fast(raw: Any, data: Mapping[str, Any]) -> Any:
+        if raw is None:
+            return None if optional else MISS
+        if type(raw) is not dict or len(raw) != len(asked):
+            return MISS
+        given: dict[int, Any] = {}
+        for key, value in raw.items():
+            year = keys.get(key) if type(key) is str else key if type(key) is int else None
+            if year not in asked or year in given:
+                return MISS
+            given[year] = value
+        result: dict[int, Any] = {}
+        for year in section.years:
+            parsed = each(given[year], data)
+            if parsed is MISS:
+                return MISS
+            if parsed:
+                result[year] = parsed
+        return result
+
+    return fast
+
+
+def _fast_yearly(item: Field, each: _Fast) -> _Fast:
+    """A field given per year: every year asked given once (as "2024" or 2024), each fast."""
+    keys = _year_keys(item.years)
+    asked = frozenset(item.years)
+
+    def fast(raw: Any) -> Any:
+        if type(raw) is not dict or len(raw) != len(asked):
+            return MISS
+        given: dict[int, Any] = {}
+        for key, value in raw.items():
+            year = keys.get(key) if type(key) is str else key if type(key) is int else None
+            if year not in asked or year in given:
+                return MISS
+            given[year] = value
+        result: dict[int, Any] = {}
+        for year in item.years:
+            parsed = each(given[year])
+            if parsed is MISS:
+                return MISS
+            result[year] = parsed
+        return result
+
+    return fast
+
+
+_FAST_BY_TYPE: dict[str, Callable[[Field], _Fast]] = {
+    "int": _fast_int,
+    "decimal": _fast_decimal,
+    "percent": _fast_decimal,
+    "year": _fast_year,
+    "text": _fast_text,
+    "mobile": lambda item: _fast_matching(_PLAIN_MOBILE),
+    "phone": lambda item: _fast_matching(_PLAIN_PHONE),
+    "email": _fast_email,
+    "uscc": _fast_uscc,
+    "date": _fast_date,
+    "bool": _fast_bool,
+    "choice": _fast_choice,
+    "multichoice": _fast_multichoice,
+    "attachment": _fast_attachment,
+    "table": _fast_table,
+}
+
+
+def fast_value(item: Field) -> _Fast:
+    """The fast path of one field as its section gives it (per year when it has years): the
+    typed value of a usual valid raw value, else MISS."""
+    each = _fast_single(item)
+    if item.years and each is not _decline:
+        return _fast_yearly(item, each)
+    return each
+
+
+def _fast_single(item: Field) -> _Fast:
+    """The fast path of one value of `item` (what `_Parser.value` types)."""
+    hit = _SINGLES.get(id(item))
+    if hit is None or hit[0] is not item:
+        if len(_SINGLES) >= _CACHE_LIMIT:
+            _SINGLES.clear()
+        make = _FAST_BY_TYPE.get(item.type)
+        hit = _SINGLES[id(item)] = (item, make(item) if make is not None else _decline)
+    return hit[1]
+
+
+# the fast path of each tuple of fields of a schema (sections, yearly sections, table columns):
+# their ids, and per field (id, field, closure, whether leaving it out is no issue)
+_Quiet = Callable[[Mapping[str, Any]], bool]
+_Plan = tuple[frozenset[str], tuple[tuple[str, Field, _Fast, _Quiet], ...]]
+_PLANS: dict[tuple[int, int], tuple[tuple[Field, ...], FormSchema | None, _Plan]] = {}
+_SINGLES: dict[int, tuple[Field, _Fast]] = {}
+_YEAR_KEYS: dict[tuple[int, ...], dict[str, int]] = {}
+_CACHE_LIMIT = 4096  # entries per cache; schemas are few, but tests build many of their own
+
+
+_NO_FORM: Mapping[str, Any] = MappingProxyType({})
+
+
+def _quiet_always(data: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _quiet_never(data: Mapping[str, Any]) -> bool:
+    return False
+
+
+def _quiet(item: Field, schema: FormSchema | None) -> _Quiet:
+    """Whether leaving `item` out of the form `data` is no issue: not required, and its condition,
+    if any, surely not holding (`_Parser.require` decides whenever this cannot)."""
+    if item.required:
+        return _quiet_never
+    condition = item.required_if
+    if condition is None:
+        return _quiet_always
+    path = condition.path
+    if condition.present:
+
+        def present(data: Mapping[str, Any]) -> bool:
+            return data is not _NO_FORM and not condition.holds(_raw_at(data, path))
+
+        return present
+    if schema is None:
+        return _quiet_never
+    section_id, _, field_id = path.partition(".")
+    try:  # the field `_Parser.peek` types the condition's value by
+        typed_by = _fast_single(schema.section(section_id).field(field_id))
+    except KeyError:
+        return _quiet_never
+    absent_holds = condition.holds(None)
+
+    def equals(data: Mapping[str, Any]) -> bool:
+        if data is _NO_FORM:
+            return False
+        raw = _raw_at(data, path)
+        if raw is None:
+            return not absent_holds
+        value = typed_by(raw)
+        return value is not MISS and not condition.holds(value)
+
+    return equals
+
+
+def _fast_plan(fields: tuple[Field, ...], schema: FormSchema | None) -> _Plan:
+    """The plan of `fields` of `schema` (None: conditions on the form left to the full way)."""
+    key = (id(fields), id(schema))
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not fields or hit[1] is not schema:
+        if len(_PLANS) >= _CACHE_LIMIT:
+            _PLANS.clear()
+        entries = tuple((item.id, item, fast_value(item), _quiet(item, schema)) for item in fields)
+        hit = _PLANS[key] = (fields, schema, (_ids(fields), entries))
+    return hit[2]
+
+
+def _year_keys(years: tuple[int, ...]) -> dict[str, int]:
+    """ "2024" -> 2024 for the years asked (the usual keys; others go through `_year_key`)."""
+    hit = _YEAR_KEYS.get(years)
+    if hit is None:
+        if len(_YEAR_KEYS) >= _CACHE_LIMIT:
+            _YEAR_KEYS.clear()
+        hit = _YEAR_KEYS[years] = {str(year): year for year in years}
+    return hit
+
+
+class SchemaIndex:
+    """A schema's sections and fields by id and path, looked up once (the same objects and the
+    same KeyError as `FormSchema.section` and `FormSchema.field`)."""
+
+    def __init__(self, schema: FormSchema) -> None:
+        self.schema = schema
+        self.sections: dict[str, Section] = {}
+        for section in schema.sections:
+            self.sections.setdefault(section.id, section)
+        self.section_ids = frozenset(self.sections)
+        self.section_fasts = tuple(_fast_section(section, schema) for section in schema.sections)
+        self.fields: dict[str, Field] = {}
+        self.places: dict[str, tuple[Section, str]] = {}
+
+    def section(self, section_id: str) -> Section:
+        found = self.sections.get(section_id)
+        return found if found is not None else self.schema.section(section_id)
+
+    def field(self, path: str) -> Field:
+        found = self.fields.get(path)
+        if found is None:
+            found = self.fields[path] = self.schema.field(path)
+        return found
+
+    def value(self, typed: Mapping[str, Any], path: str) -> Any:
+        """`field_value(schema, typed, path)`."""
+        place = self.places.get(path)
+        if place is None:
+            section_id, _, field_id = path.partition(".")
+            place = self.places[path] = (self.section(section_id), field_id)
+        section, field_id = place
+        data = typed.get(section.id)
+        if type(data) is dict and not section.years:
+            return data.get(field_id)
+        return _value_in(section, field_id, typed)
+
+
+_INDEXES: dict[int, SchemaIndex] = {}
+
+
+def schema_index(schema: FormSchema) -> SchemaIndex:
+    hit = _INDEXES.get(id(schema))
+    if hit is None or hit.schema is not schema:
+        if len(_INDEXES) >= _CACHE_LIMIT:
+            _INDEXES.clear()
+        hit = _INDEXES[id(schema)] = SchemaIndex(schema)
+    return hit
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
@@ -914,8 +1517,11 @@ def field_value(schema: FormSchema, typed: Mapping[str, Any], path: str) -> Any:
     """The typed value at "section.field": for a yearly section, {year: value} across its years;
     None when absent."""
     section_id, _, field_id = path.partition(".")
-    section = schema.section(section_id)
-    data = typed.get(section_id)
+    return _value_in(schema.section(section_id), field_id, typed)
+
+
+def _value_in(section: Section, field_id: str, typed: Mapping[str, Any]) -> Any:
+    data = typed.get(section.id)
     if not isinstance(data, Mapping):
         return None
     if section.years:
