@@ -84,3 +84,27 @@ def test_whole_form_same_as_reference(edition: str, kind: str, form: Any) -> Non
     assert repr(typed) == repr(ref_typed)
     assert [i.to_dict() for i in issues] == [i.to_dict() for i in ref_issues]
     assert report == ref_report
+
+
+def _edges() -> list[tuple[int, Any]]:
+    """Each numeric field's own bounds (min, max, cap, 0, 100) and their neighbours, given as
+    int, str and Decimal: where a fast path's comparison is off by one, these show it."""
+    out: list[tuple[int, Any]] = []
+    for index, item in enumerate(FIELDS):
+        if item.type not in ("int", "decimal", "percent", "year"):
+            continue
+        bounds = {Decimal(0), Decimal(100)}
+        bounds.update(Decimal(b) for b in (item.min, item.max, item.cap) if b is not None)
+        for bound in bounds:
+            for step in (Decimal(-1), Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(1)):
+                value = bound + step
+                out.append((index, value))
+                out.append((index, format(value, "f")))
+                if value == value.to_integral_value():
+                    out.append((index, int(value)))
+    return out
+
+
+@pytest.mark.parametrize(("index", "raw"), _edges())
+def test_fast_value_at_the_bounds_declines_or_agrees(index: int, raw: Any) -> None:
+    test_fast_value_declines_or_agrees.hypothesis.inner_test(index=index, raw=raw)  # type: ignore[attr-defined]
