@@ -179,8 +179,8 @@ class Queries:
 
     def review_rows(self, who: Principal) -> list[ReviewRow]:
         """Every application in a reviewer's scope, each as the columns its queue shows (no form,
-        no history): all of them, in id order; the page sorts them as asked."""
-        eligibility = Application.form_check[("eligibility", "status")].as_string()
+        no history): all of them, in id order; the page sorts them as asked. The eligibility
+        is the stored column written with the form check (no JSON read per row)."""
         stmt = (
             select(
                 Application.id,
@@ -190,7 +190,7 @@ class Queries:
                 Application.category,
                 Application.consortium,
                 Application.status,
-                eligibility,
+                Application.eligibility_status,
             )
             .where(self._scope_filter(who))
             .order_by(Application.id)
