@@ -101,3 +101,21 @@ def test_the_queue_shows_each_forms_eligibility_as_its_stored_check_says(world: 
     by_eligibility = _ids_in_order(p.get("/review?sort=eligibility").text)
     assert by_eligibility == sorted(ids, key=lambda i: (expected[i], i))
     assert by_eligibility != sorted(ids)  # the verdicts alternate, so the order changes
+
+
+def test_the_queue_counts_its_quota_from_its_rows_as_the_query_does(world: World) -> None:
+    world.open_campaign()
+    ids = []
+    for k, name in enumerate(NAMES, start=1):
+        app_id = world.application(k, name, "广东")
+        acts.submit(world.svc, world.principal("enterprise", uscc(k)), app_id, now=world.now())
+        ids.append(app_id)
+    world.at("2026-06-22T10:00:00+08:00")  # the screening window
+    gd = world.principal("province", "广东/industry")
+    acts.review(world.svc, gd, ids[0], "recommend", reason="", now=world.now())
+    q = world.app.state.ctx.queries
+    (campaign,) = q.campaign_list()
+    rows = q.review_rows(gd)
+    read = q.quota(gd, campaign)
+    assert read == q.quota(gd, campaign, rows)
+    assert max(line.used for line in read) == 1  # the one recommendation, counted
