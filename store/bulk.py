@@ -228,6 +228,7 @@ def create_many(
         records.append(rec)
         heads[app_id] = (1, rec["hash"])
         form_text = JSONText.of(r["form"])  # the same text in the row and its first version
+        check = formcheck.compute(edition, r["category"], r["form"], r["form_version"])
         app_rows.append(
             {
                 **r,
@@ -236,9 +237,8 @@ def create_many(
                 "campaign_id": campaign.id,
                 "organisation_id": orgs[r["uscc"]],
                 "status": State.DRAFT.value,
-                "form_check": formcheck.compute(
-                    edition, r["category"], r["form"], r["form_version"]
-                ),
+                "form_check": check,
+                "eligibility_status": formcheck.eligibility_status(check),
                 "audit_count": 1,
                 "audit_head": rec["hash"],
                 "created_at": now,

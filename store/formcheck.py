@@ -55,3 +55,11 @@ def current(
     if stored and stored.get("key") == check_key(edition, kind, form_version):
         return dict(stored)
     return compute(edition, kind, form, form_version)
+
+
+def eligibility_status(check: Mapping[str, Any]) -> str | None:
+    """The eligibility verdict of a form check (`application.eligibility_status`, stored beside
+    the check wherever the check is written)."""
+    summary = check.get("eligibility")
+    status = summary.get("status") if isinstance(summary, Mapping) else None
+    return status if isinstance(status, str) else None

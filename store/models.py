@@ -80,6 +80,9 @@ class Application(Base):
     form_version: Mapped[int] = mapped_column(Integer, default=0)
     # validation and eligibility of the current form, computed when it is saved (store.formcheck)
     form_check: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # form_check's eligibility verdict (met | not_met | needs_review | missing | error), written
+    # with it (store.formcheck.eligibility_status): what a reviewer's queue shows, read as a column
+    eligibility_status: Mapped[str | None] = mapped_column(String(20))
     audit_count: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]

@@ -202,6 +202,7 @@ class Lifecycle:
                 )
                 s.add(org)
                 s.flush()
+            check = formcheck.compute(edition, category, form or {}, 1 if form else 0)
             app = Application(
                 campaign_id=campaign.id,
                 organisation_id=org.id,
@@ -215,7 +216,8 @@ class Lifecycle:
                 status=State.DRAFT.value,
                 form=dict(form or {}),
                 form_version=1 if form else 0,
-                form_check=formcheck.compute(edition, category, form or {}, 1 if form else 0),
+                form_check=check,
+                eligibility_status=formcheck.eligibility_status(check),
                 created_at=now,
                 updated_at=now,
                 next_due_at=next_due(State.DRAFT.value, windows_of(campaign)[0]),
@@ -283,6 +285,7 @@ class Lifecycle:
             app.form_version += 1
             app.form = dict(form)
             app.form_check = formcheck.compute(edition, app.category, form, app.form_version)
+            app.eligibility_status = formcheck.eligibility_status(app.form_check)
             app.updated_at = now
             s.add(
                 FormVersion(

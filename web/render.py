@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +112,54 @@ def _queue_row(
         f'  <button type="submit" id="decide-{i}">确定</button></form></td></tr>\n'
     )
     return head, tail
+
+
+FIELDS_KEPT = 256  # forms whose editor is kept rendered (~25 kB each)
+_fields: OrderedDict[tuple[str, str, bool, str], tuple[Markup, tuple[Any, ...]]] = OrderedDict()
+_fields_lock = threading.Lock()
+
+
+def form_fields(
+    forms_id: str, category: str, schema: Any, data: Mapping[str, Any], editable: bool
+) -> tuple[Markup, list[Any]]:
+    """The form editor's fieldsets of `data` (every field with its value and issues) and the
+    form's issues (`forms_ui.issues_by_key`). Kept by everything they depend on: the form set,
+    the category, whether the fields are editable, and the form's values (its JSON text, keys
+    sorted), so a page shown again (an applicant's, between saves) is neither validated nor
+    rendered again; the form set's schema is loaded once per process, so it does not change
+    under a kept entry. The least recently shown are dropped past `FIELDS_KEPT`."""
+    from web.forms_ui import issues_by_key, sections
+
+    key = (forms_id, category, editable, json.dumps(data, sort_keys=True, ensure_ascii=False,
+                                                     default=str))  # fmt: skip
+    with _fields_lock:
+        kept = _fields.get(key)
+        if kept is not None:
+            _fields.move_to_end(key)
+    if kept is None:
+        by_key, found = issues_by_key(forms_id, category, schema, data)
+        html = env.get_template("enterprise/_fields.html").render(
+            sections=sections(schema, data), issues=by_key, editable=editable
+        )
+        kept = (Markup(html), tuple(found))
+        with _fields_lock:
+            _fields[key] = kept
+            while len(_fields) > FIELDS_KEPT:
+                _fields.popitem(last=False)
+    return kept[0], list(kept[1])
+
+
+def warm_up() -> None:
+    """What a server process would otherwise do on its first requests: every page template
+    compiled and every shipped form schema loaded (about a second, once per worker, so that
+    no visitor's request pays it)."""
+    from programs.forms import available_forms, form_schema
+
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        env.get_template(path.relative_to(TEMPLATES).as_posix())
+    for forms_id, kinds in available_forms().items():
+        for kind in kinds:
+            form_schema(forms_id, kind)
 
 
 env.globals["queue_rows"] = _queue_rows

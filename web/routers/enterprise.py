@@ -21,7 +21,7 @@ from web.deps import Context, Id, Year, checked_form, ctx, role
 from web.forms_ui import issues_by_key, posted_form, schema_for, sections
 from web.principal import Principal
 from web.queries import last_second, reasons_in, window_of
-from web.render import env, page
+from web.render import env, form_fields, page
 from web.routers.auth import see_other
 
 router = APIRouter(prefix="/enterprise")
@@ -73,7 +73,7 @@ def _detail(request: Request, c: Context, who: Principal, app: Application, stat
             notice: str | None = None) -> Response:  # fmt: skip
     forms_id, schema = schema_for(app.campaign.edition_id, app.category)
     data = form_data if form_data is not None else dict(app.form or {})
-    by_key, found = issues_by_key(forms_id, app.category, schema, data)
+    fields, found = form_fields(forms_id, app.category, schema, data, app.status == "draft")
     window = window_of(app.campaign)
     history = service_queries.history(c.services.db, app.id)  # `app` is in the principal's scope
     return page(
@@ -82,8 +82,7 @@ def _detail(request: Request, c: Context, who: Principal, app: Application, stat
         status=status,
         app=app,
         edition=load_edition(app.campaign.edition_id),
-        sections=sections(schema, data),
-        issues=by_key,
+        fields=fields,
         all_issues=found,
         closes=last_second(window),
         ends=window.ends_at if window else None,

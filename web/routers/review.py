@@ -46,14 +46,16 @@ def _campaign_views(
     """One view per campaign: its queue (submitted) and the reviewer's other applications, each
     row only the columns shown, sorted by `sort`; the quota gauge and the screening window."""
     views = []
-    rows = c.queries.review_rows(who)
-    for cp in c.queries.campaign_list():
+    campaigns = c.queries.campaign_list()
+    rows = c.queries.review_rows(who, [cp.id for cp in campaigns])
+    waiting = State.SUBMITTED.value
+    for cp in campaigns:
         edition = load_edition(cp.edition_id)
         mine = [r for r in rows if r.campaign_id == cp.id]
         names = {cat: _category_name(edition, cat) for cat in {r.category for r in mine}}
         screening = screening_of(cp)
-        submitted = [r for r in mine if r.status == State.SUBMITTED.value]
-        others = [r for r in mine if r.status != State.SUBMITTED.value]
+        submitted = [r for r in mine if r.status == waiting]
+        others = [r for r in mine if r.status != waiting]
         views.append(
             {
                 "campaign": cp,
@@ -61,7 +63,7 @@ def _campaign_views(
                 "category_names": names,
                 "queue": _sorted(submitted, sort, desc, names),
                 "others": _sorted(others, sort, desc, names),
-                "quota": c.queries.quota(who, cp),
+                "quota": c.queries.quota(who, cp, rows),  # counted from the rows read
                 "screening": screening,
                 "screening_ends": screening.ends_at if screening else None,
                 "screening_last": last_second(screening),
