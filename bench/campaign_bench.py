@@ -347,7 +347,8 @@ def raw_copy(src_url: str, dst_url: str, batch: int) -> tuple[int, int, float]:
     row per audit record after its first (a transition's update), with that record's insert.
     Rows are read from the campaign's database in parts outside the clock. Returns rows
     inserted, rows updated and seconds."""
-    from sqlalchemy import bindparam, select, update
+    from rawwrites import transition_params, transition_update
+    from sqlalchemy import select
 
     import store.accounts  # noqa: F401  (their tables in the metadata)
     import store.outbox  # noqa: F401
@@ -359,17 +360,7 @@ def raw_copy(src_url: str, dst_url: str, batch: int) -> tuple[int, int, float]:
     upgrade(dst_url)
     src, dst = make_engine(src_url), make_engine(dst_url)
     apps, records = Application.__table__, AuditRecord.__table__
-    upd = (
-        update(apps)
-        .where(apps.c.id == bindparam("b_id"), apps.c.version == bindparam("b_read"))
-        .values(
-            status=bindparam("b_status"),
-            audit_count=bindparam("b_count"),
-            audit_head=bindparam("b_head"),
-            version=bindparam("b_version"),
-            updated_at=bindparam("b_now"),
-        )
-    )
+    upd = transition_update(apps)
     versions: dict[int, int] = {}
     inserted = updated = 0
     spent = 0.0
@@ -397,19 +388,7 @@ def raw_copy(src_url: str, dst_url: str, batch: int) -> tuple[int, int, float]:
                 for r in rows:
                     if r["seq"] == 1:
                         continue
-                    app_id = r["application_id"]
-                    params.append(
-                        {
-                            "b_id": app_id,
-                            "b_read": versions[app_id],
-                            "b_status": r["to_state"] or r["from_state"],
-                            "b_count": r["seq"],
-                            "b_head": r["hash"],
-                            "b_version": versions[app_id] + 1,
-                            "b_now": r["at"],
-                        }
-                    )
-                    versions[app_id] += 1
+                    params.append(transition_params(r, versions))
             t0 = time.perf_counter()
             with dst.begin() as conn:
                 if params:

@@ -133,7 +133,8 @@ def run_raw(url: str, batch: int) -> tuple[int, int, float]:
     """The same writes, raw: Core bulk inserts of copies of the audit and outbox rows the run
     wrote (same columns and JSON, same tables, indexes and triggers) and one executemany UPDATE
     of the application row per audit row, `batch` audit rows a transaction."""
-    from sqlalchemy import bindparam, select, update
+    from rawwrites import transition_params, transition_update
+    from sqlalchemy import select
 
     from store.db import Database
     from store.models import Application, AuditRecord, OutboxMessage
@@ -157,37 +158,13 @@ def run_raw(url: str, batch: int) -> tuple[int, int, float]:
     for m in mail:
         m["idempotency_key"] += ":copy"
         m["message_id"] = m["message_id"].replace("@", ".copy@", 1)
-    upd = (
-        update(apps)
-        .where(apps.c.id == bindparam("b_id"), apps.c.version == bindparam("b_read"))
-        .values(
-            status=bindparam("b_status"),
-            audit_count=bindparam("b_count"),
-            audit_head=bindparam("b_head"),
-            version=bindparam("b_version"),
-            updated_at=bindparam("b_now"),
-        )
-    )
+    upd = transition_update(apps)
     steps = max(1, -(-len(rows) // batch))
     per_mail = -(-len(mail) // steps)
     t0 = time.perf_counter()
     for k, i in enumerate(range(0, len(rows), batch)):
         chunk = rows[i : i + batch]
-        params = []
-        for row in chunk:
-            app_id = row["application_id"]
-            params.append(
-                {
-                    "b_id": app_id,
-                    "b_read": versions[app_id],
-                    "b_status": row["to_state"] or row["from_state"],
-                    "b_count": row["seq"],
-                    "b_head": row["hash"],
-                    "b_version": versions[app_id] + 1,
-                    "b_now": row["at"],
-                }
-            )
-            versions[app_id] += 1
+        params = [transition_params(row, versions) for row in chunk]
         with db.engine.begin() as conn:
             conn.execute(upd, params)
             conn.execute(table.insert(), chunk)
