@@ -97,6 +97,8 @@ class RawClient:
         self.timeout = timeout
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0  # when the connection last answered (monotonic)
+        self.keepalive = 4.0  # s: below the server's keep-alive timeout
 
     async def request(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         try:
@@ -106,6 +108,14 @@ class RawClient:
             raise HttpError(type(exc).__name__) from exc
 
     async def _request(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        # a connection the server has closed (its keep-alive timeout, 5 s in uvicorn), or one
+        # idle long enough that it may be closing, is replaced before the request is written:
+        # what every HTTP client does (httpx: keepalive_expiry), so a paused session loses nothing
+        stale = self._reader is not None and (
+            self._reader.at_eof() or time.monotonic() - self._used > self.keepalive
+        )
+        if stale:
+            await self.aclose()
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None and self._writer is not None
@@ -129,6 +139,7 @@ class RawClient:
             body = b"".join(c[:-2] for c in chunks)
         else:
             body = await self._reader.readexactly(int(fields.get("content-length", "0")))
+        self._used = time.monotonic()
         if fields.get("connection", "").lower() == "close":
             await self.aclose()
         return status, body
@@ -137,6 +148,7 @@ class RawClient:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            self._reader = None
 
 
 async def _run_load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -682,23 +694,20 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
         b_ok = [r for r in b["records"] if r[4] == 201]
         b_tput = len(b_ok) / (b["t1"] - b["t0"])
         b_lat = latencies(b["records"])
-        # drafts for the three submission phases, each phase its own enterprises: the probe
-        # and the rush at most at the baseline's rate, the paced phase below it
+        # drafts for the three submission phases, each phase its own enterprises: the probe's
+        # sized from the baseline's rate (submissions are slower), the others from the probe's
         rush_s = args.close_after + POST_CLOSE_S
-        plan = {
-            "probe": args.probe_seconds,
-            "paced": args.paced_seconds * args.pace,
-            "rush": rush_s,
-        }
-        want = {k: max(2 * n, int(b_tput * (v + 2) * args.draft_factor)) for k, v in plan.items()}
-        scale = min(1.0, args.max_drafts / sum(want.values()))
-        want = {k: max(2 * n, int(v * scale)) for k, v in want.items()}
-        draft_s = add_drafts(world, sum(want.values()))
-        steps = [{"token": e["token"], "csrf": e["csrf"], "app": e["app"],
-                  "path": f"/api/v1/applications/{e['app']}/submit"} for e in world.sessions]  # fmt: skip
-        chunks, k0 = {}, 0
-        for k, v in want.items():
-            chunks[k], k0 = steps[k0 : k0 + v], k0 + v
+        chunks: dict[str, list[dict[str, Any]]] = {}
+
+        def drafts_for(phase: str, count: int) -> float:
+            first = len(world.sessions)
+            spent = add_drafts(world, first + max(2 * n, min(args.max_drafts, count)))
+            chunks[phase] = [{"token": e["token"], "csrf": e["csrf"], "app": e["app"],
+                              "path": f"/api/v1/applications/{e['app']}/submit"}
+                             for e in world.sessions[first:]]  # fmt: skip
+            return spent
+
+        draft_s = drafts_for("probe", int(b_tput * (args.probe_seconds + 1)))
 
         def timed(
             phase: str, think: float, sim_start: datetime, seconds: float
@@ -730,6 +739,11 @@ def one_run(db_kind: str, url: str, n: int, args: argparse.Namespace, work: Path
         probe_tput = len(p_ok) / max(1e-9, min(probe["t1"], p_start + args.probe_seconds) - p_start)
         # 2. sessions that pause between requests (exponential, mean N / rate): submissions
         #    arrive at `--pace` of the capacity just measured, latency is the service's
+        margin = args.draft_factor
+        draft_s += drafts_for(
+            "paced", int(args.pace * probe_tput * (args.paced_seconds + 2) * margin)
+        )
+        draft_s += drafts_for("rush", int(probe_tput * (rush_s + 2) * margin))
         offered = args.pace * probe_tput
         think = n / offered
         paced, q_start = timed("paced", think, end - timedelta(minutes=8), args.paced_seconds)
@@ -869,9 +883,9 @@ def main() -> int:
     ap.add_argument("--close-after", type=float, default=25.0, help="seconds until the close")
     ap.add_argument("--queue", type=int, default=500, help="the province queue's applications")
     ap.add_argument("--baseline-requests", type=int, default=3000)
-    ap.add_argument("--draft-factor", type=float, default=1.5,
-                    help="drafts per baseline request the rush could take (they must outlast it)")  # fmt: skip
-    ap.add_argument("--max-drafts", type=int, default=30000)
+    ap.add_argument("--draft-factor", type=float, default=1.2,
+                    help="drafts per submission the measured capacity could take (they must outlast a phase)")  # fmt: skip
+    ap.add_argument("--max-drafts", type=int, default=20000, help="per phase")
     ap.add_argument("--probe-seconds", type=float, default=6.0,
                     help="the closed loop that measures the submit route's capacity")  # fmt: skip
     ap.add_argument("--paced-seconds", type=float, default=15.0,

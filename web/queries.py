@@ -203,7 +203,10 @@ class Queries:
         if campaign_ids is not None:
             stmt = stmt.where(Application.campaign_id.in_(campaign_ids))
         with self._reader.connect() as conn:
-            return list(map(ReviewRow._make, conn.execute(stmt).all()))  # one fetch
+            # the driver's tuples as they come (no SQLAlchemy row object each: every column
+            # is a plain int, str or None; 联合体 is made a bool here)
+            raw = conn.execute(stmt).cursor.fetchall()
+        return [ReviewRow(i, c, n, u, k, bool(j), st, el) for i, c, n, u, k, j, st, el in raw]
 
     # -- one application -----------------------------------------------------------------------
     def history(self, who: Principal, app_id: int) -> list[HistoryRow]:
