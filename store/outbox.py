@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import TextClause, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,6 +34,27 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
         .returning(table.c.id)
     )
     return len(session.execute(stmt, rows).all())
+
+
+def _skipping_insert() -> TextClause:
+    """`INSERT … ON CONFLICT (idempotency_key) DO NOTHING` of every column but the id, as one
+    typed text statement: the same SQL on SQLite and PostgreSQL, compiled once and cached (the
+    dialects' `on_conflict_do_nothing` constructs have no cache key and compile on every call)."""
+    cols = [c for c in OutboxMessage.__table__.c if c.name != "id"]
+    names = ", ".join(c.name for c in cols)
+    values = ", ".join(f":{c.name}" for c in cols)
+    sql = f"INSERT INTO outbox ({names}) VALUES ({values}) ON CONFLICT (idempotency_key) DO NOTHING"
+    return text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in cols))
+
+
+_INSERT_SKIPPING = _skipping_insert()
+
+
+def enqueue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert `outbox_row`s in one executemany, skipping any whose key is already queued (no
+    count: `insert_rows` says how many were new)."""
+    if rows:
+        session.connection().execute(_INSERT_SKIPPING, rows)
 
 
 def outbox_row(

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import RowMapping, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from deadlines import Window
@@ -40,7 +38,8 @@ from states.rules import (
 )
 from store import audit, formcheck
 from store.events import outbox_rows_for
-from store.models import Application, AuditRecord, Campaign, OutboxMessage
+from store.models import Application, AuditRecord, Campaign
+from store.outbox import enqueue_rows
 
 # States that hold a recommendation slot (withdrawn / not recommended free it), from the table.
 QUOTA_STATES = tuple(s.value for s in held_from(State.RECOMMENDED))
@@ -148,7 +147,40 @@ class _Snapshot:
     next_due_at: datetime | None = None
 
 
-def windows_of(campaign: Campaign) -> tuple[Window | None, Window | None]:
+class HasWindows(Protocol):
+    """What `windows_of` reads: a Campaign, or the engine's `CampaignWindows`."""
+
+    @property
+    def application_opens(self) -> date | None: ...
+    @property
+    def application_closes(self) -> date | None: ...
+    @property
+    def screening_opens(self) -> date | None: ...
+    @property
+    def screening_closes(self) -> date | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignWindows:
+    """The campaign columns a batch of transitions reads (no ORM object per batch)."""
+
+    id: int
+    edition_id: str
+    application_opens: date | None
+    application_closes: date | None
+    screening_opens: date | None
+    screening_closes: date | None
+
+
+_CAMPAIGN_COLS = tuple(Campaign.__table__.c[f.name] for f in fields(CampaignWindows))
+# the columns of an application a batch reads besides form / form_check (the _Snapshot's)
+_SNAPSHOT_COLS = (
+    "id", "campaign_id", "uscc", "name", "province", "group_name", "category", "consortium",
+    "contact_email", "status", "form_version", "audit_count", "audit_head", "version",
+)  # fmt: skip
+
+
+def windows_of(campaign: HasWindows) -> tuple[Window | None, Window | None]:
     app_w = (
         Window(campaign.application_opens, campaign.application_closes)
         if campaign.application_opens and campaign.application_closes
@@ -192,11 +224,10 @@ class TransitionEngine:
     def run(self, s: Session, requests: Sequence[Request], now: datetime) -> list[Result]:
         """Decide and write every request inside the caller's transaction."""
         checked = any(r.trigger in CHECKED_TRIGGERS for r in requests)
-        snaps, campaigns = self._load(s, sorted({r.app_id for r in requests}), checked)
+        snaps, campaigns, editions = self._load(s, sorted({r.app_id for r in requests}), checked)
         for r in requests:
             if r.app_id not in snaps:
                 raise NotFound(f"APP: no application with id {r.app_id}")
-        editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
         windows = {c.id: windows_of(c) for c in campaigns.values()}
         usage = self._quota_counts(
             s, [snaps[r.app_id] for r in requests if r.trigger == "recommend"]
@@ -314,13 +345,14 @@ class TransitionEngine:
     # -- steps ---------------------------------------------------------------------------------
     def _load(
         self, s: Session, ids: list[int], checked: bool
-    ) -> tuple[dict[int, _Snapshot], dict[int, Campaign]]:
-        """The rows to move; forms are read only where a fresh check or a contact needs them,
-        stored form checks only when a request of the batch reads them (`checked`)."""
+    ) -> tuple[dict[int, _Snapshot], dict[int, CampaignWindows], dict[int, Edition]]:
+        """The rows to move, their campaigns and editions (by campaign id); forms are read only
+        where a fresh check or a contact needs them, stored form checks only when a request of
+        the batch reads them (`checked`)."""
         snaps: dict[int, _Snapshot] = {}
         t = Application.__table__
-        skip = ("form",) if checked else ("form", "form_check")
-        for row in locked_rows(s, [c for c in t.c if c.name not in skip], ids):
+        names = (*_SNAPSHOT_COLS, "form_check") if checked else _SNAPSHOT_COLS
+        for row in locked_rows(s, [t.c[name] for name in names], ids):
             snaps[row["id"]] = _Snapshot(
                 id=row["id"],
                 campaign_id=row["campaign_id"],
@@ -341,7 +373,8 @@ class TransitionEngine:
                 read_version=row["version"],
             )
         cids = {sn.campaign_id for sn in snaps.values()}
-        campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_(cids)))}
+        stmt = select(*_CAMPAIGN_COLS).where(_CAMPAIGN_COLS[0].in_(cids))
+        campaigns = {row[0]: CampaignWindows(*row) for row in s.execute(stmt)}
         editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
         need = [
             sn.id
@@ -357,7 +390,7 @@ class TransitionEngine:
             stmt_f = select(t.c.id, t.c.form).where(t.c.id.in_(need[i : i + CHUNK]))
             for app_id, form in s.execute(stmt_f):
                 snaps[app_id].form = form or {}
-        return snaps, campaigns
+        return snaps, campaigns, editions
 
     def _quota_counts(self, s: Session, snaps: list[_Snapshot]) -> Counter[tuple[Any, ...]]:
         """Recommendations already held, per (campaign, province|group, category, consortium).
@@ -487,11 +520,7 @@ class TransitionEngine:
         if audit_rows:
             s.execute(AuditRecord.__table__.insert(), audit_rows)
             audit.note_heads(s, {sn.id: (sn.audit_count, sn.audit_head) for sn in changed})
-        if outbox:  # executemany, no RETURNING: a key already queued is skipped, not counted
-            table = OutboxMessage.__table__
-            dialect = s.get_bind().dialect.name
-            ins = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-            s.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), outbox)
+        enqueue_rows(s, outbox)  # a key already queued is skipped, not counted
         s.expire_all()
 
 

@@ -275,10 +275,10 @@ def test_a_version_conflict_changes_nothing_and_is_audited(
     real_load = TransitionEngine._load
 
     def stale_load(self, s, ids, checked):  # type: ignore[no-untyped-def]
-        snaps, campaigns = real_load(self, s, ids, checked)
+        snaps, campaigns, editions = real_load(self, s, ids, checked)
         for snap in snaps.values():
             snap.read_version -= 1
-        return snaps, campaigns
+        return snaps, campaigns, editions
 
     monkeypatch.setattr(TransitionEngine, "_load", stale_load)
     with pytest.raises(Conflict, match="冲突"):
