@@ -317,7 +317,8 @@ def load_edition(edition_id: str) -> Edition:
                 stat = path.stat()
             except OSError:
                 continue
-            return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            real = _resolved(str(path), stat.st_dev, stat.st_ino)
+            return _load_cached(real, stat.st_mtime_ns, stat.st_size)
     raise EditionError(
         f"edition: 未知的批次 {quote(edition_id, 60)} (unknown edition); "
         f"known: {', '.join(known_edition_ids()) or 'none'}"
@@ -354,6 +355,13 @@ def load_edition_file(path: Path) -> Edition:
     except OSError as exc:
         raise EditionError(f"{path.name}: 无法读取 (cannot read the file: {exc.strerror})") from exc
     return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _resolved(path_text: str, _dev: int, _ino: int) -> str:
+    """The real path of a file, once per (path, the file it names): an edition is looked up on
+    every transition batch, and `resolve` walks every directory of the path."""
+    return str(Path(path_text).resolve())
 
 
 @lru_cache(maxsize=64)

@@ -405,13 +405,10 @@ def anchor(session: Session, chains: set[int | str], now: datetime | None = None
     if not heads:
         return None
     heads.sort()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": ANCHOR_LOCK}
-        )
-    last = session.execute(
-        select(AuditAnchor.id, AuditAnchor.digest).order_by(AuditAnchor.id.desc()).limit(1)
-    ).first()
+    conn = session.connection()  # Core statements built once (no ORM work per commit)
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ANCHOR_LOCK_SQL, {"k": ANCHOR_LOCK})
+    last = conn.execute(_LAST_ANCHOR).first()
     entry: dict[str, Any] = {
         "id": (last[0] if last else 0) + 1,
         "prev_digest": last[1] if last else GENESIS,
@@ -419,8 +416,13 @@ def anchor(session: Session, chains: set[int | str], now: datetime | None = None
         "recorded_at": (now or datetime.now(UTC)).astimezone(UTC),
     }
     entry["digest"] = anchor_digest(entry)
-    session.execute(insert(AuditAnchor.__table__), [entry])
+    conn.execute(_ANCHOR_INSERT, [entry])
     return int(entry["id"])
+
+
+_ANCHOR_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+_LAST_ANCHOR = select(AuditAnchor.id, AuditAnchor.digest).order_by(AuditAnchor.id.desc()).limit(1)
+_ANCHOR_INSERT = insert(AuditAnchor.__table__)
 
 
 @event.listens_for(Session, "before_commit")

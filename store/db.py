@@ -27,6 +27,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} refused by the database layer")
         value = value.astimezone(UTC)
+        if type(value) is not datetime:  # pendulum's: the drivers handle the stdlib's far faster
+            value = datetime(
+                value.year, value.month, value.day, value.hour, value.minute, value.second,
+                value.microsecond, tzinfo=UTC,
+            )  # fmt: skip
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value

@@ -173,6 +173,7 @@ class CampaignWindows:
 
 
 _CAMPAIGN_COLS = tuple(Campaign.__table__.c[f.name] for f in fields(CampaignWindows))
+_CAMPAIGNS = select(*_CAMPAIGN_COLS).where(_CAMPAIGN_COLS[0].in_(bindparam("ids", expanding=True)))
 # the columns of an application a batch reads besides form / form_check (the _Snapshot's)
 _SNAPSHOT_COLS = (
     "id", "campaign_id", "uscc", "name", "province", "group_name", "category", "consortium",
@@ -373,8 +374,8 @@ class TransitionEngine:
                 read_version=row["version"],
             )
         cids = {sn.campaign_id for sn in snaps.values()}
-        stmt = select(*_CAMPAIGN_COLS).where(_CAMPAIGN_COLS[0].in_(cids))
-        campaigns = {row[0]: CampaignWindows(*row) for row in s.execute(stmt)}
+        rows = s.connection().execute(_CAMPAIGNS, {"ids": sorted(cids)})
+        campaigns = {row[0]: CampaignWindows(*row) for row in rows}
         editions = {c.id: load_edition(c.edition_id) for c in campaigns.values()}
         need = [
             sn.id
@@ -537,13 +538,22 @@ CONCURRENT_CHANGE = (
 def locked_rows(s: Session, cols: Sequence[Any], ids: Sequence[int]) -> Iterator[RowMapping]:
     """The application rows of `ids` (sorted ids, columns `cols`) in parts of CHUNK, each locked
     for the rest of the transaction on PostgreSQL (SQLite's writer already holds the database)."""
-    t = Application.__table__
-    pg = s.get_bind().dialect.name == "postgresql"
-    for i in range(0, len(ids), CHUNK):
-        stmt = select(*cols).where(t.c.id.in_(ids[i : i + CHUNK])).order_by(t.c.id)
-        if pg:
+    conn = s.connection()
+    key = (tuple(cols), conn.dialect.name == "postgresql")
+    stmt = _LOCKED_ROWS.get(key)
+    if stmt is None:
+        t = Application.__table__
+        stmt = select(*cols).where(t.c.id.in_(bindparam("ids", expanding=True))).order_by(t.c.id)
+        if key[1]:
             stmt = stmt.with_for_update()
-        yield from s.execute(stmt).mappings()
+        stmt = _LOCKED_ROWS.setdefault(key, stmt)
+    for i in range(0, len(ids), CHUNK):
+        yield from conn.execute(stmt, {"ids": list(ids[i : i + CHUNK])}).mappings()
+
+
+# the statements of `locked_rows` and `update_versions`, built once per shape
+_LOCKED_ROWS: dict[tuple[tuple[Any, ...], bool], Any] = {}
+_UPDATES: dict[tuple[tuple[str, str], ...], Any] = {}
 
 
 def update_versions(s: Session, params: list[dict[str, Any]], **columns: str) -> None:
@@ -551,13 +561,18 @@ def update_versions(s: Session, params: list[dict[str, Any]], **columns: str) ->
     `b_id`, `b_read` (the version read), `b_count`, `b_head`, `b_version` and one key per extra
     column (`columns`: column name -> key); Conflict, and nothing written, unless every row still
     had the version read."""
-    t = Application.__table__
-    values = {"audit_count": "b_count", "audit_head": "b_head", "version": "b_version", **columns}
-    stmt = (
-        update(t)
-        .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
-        .values({name: bindparam(key) for name, key in values.items()})
-    )
+    shape = tuple(columns.items())
+    stmt = _UPDATES.get(shape)
+    if stmt is None:
+        t = Application.__table__
+        values = {"audit_count": "b_count", "audit_head": "b_head", "version": "b_version"}
+        values.update(columns)
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_read"))
+            .values({name: bindparam(key) for name, key in values.items()})
+        )
+        stmt = _UPDATES.setdefault(shape, stmt)
     if s.connection().execute(stmt, params).rowcount != len(params):
         raise Conflict(CONCURRENT_CHANGE)
 
