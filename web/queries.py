@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from deadlines import Window
@@ -122,26 +123,7 @@ class Queries:
     # -- visibility ----------------------------------------------------------------------------
     @staticmethod
     def _scope_filter(who: Principal) -> Any:
-        if who.role == "enterprise":
-            return Application.uscc == who.scope
-        # a draft (and a draft locked unsubmitted) is the applicant's own until it is submitted
-        submitted = Application.status.not_in(NEVER_SUBMITTED)
-        if who.role == "province":
-            return (
-                (Application.province == who.province)
-                & Application.group_name.is_(None)
-                & submitted
-            )
-        if who.role == "group":
-            return (Application.group_name == who.scope) & submitted
-        if who.role == "expert":
-            sub = select(ExpertAssignment.application_id).where(
-                ExpertAssignment.expert_id == who.scope
-            )
-            return Application.id.in_(sub)
-        if who.role in ("ministry", "auditor"):
-            return Application.id.is_not(None)
-        return Application.id.is_(None)
+        return role_filter(who.role).params(vis_scope=who.scope, vis_province=who.province)
 
     def application(self, who: Principal, app_id: int) -> Application:
         with self.db.sessions() as s:
@@ -155,9 +137,9 @@ class Queries:
     def visible_id(self, who: Principal, app_id: int) -> int:
         """The id of an application in the principal's scope (NotVisible otherwise), reading
         nothing else: the check before an act, which loads what it needs itself."""
-        row = self.read_one(
-            select(Application.id).where(Application.id == app_id, self._scope_filter(who))
-        )
+        stmt = _visible_stmt(who.role)
+        params = {"vis_id": app_id, "vis_scope": who.scope, "vis_province": who.province}
+        row = self.read_one(stmt, params)
         if row is None:
             raise NotVisible(f"APP: no application with id {app_id}")
         return int(row[0])
@@ -532,6 +514,32 @@ class Queries:
     def peek_link(self, token: str, now: datetime) -> accounts.Account:
         with self.db.sessions() as s:
             return accounts.peek_one_time(s, token, now)[1]
+
+
+@lru_cache(maxsize=16)
+def role_filter(role: str) -> Any:
+    """What a principal of `role` may see, its scope and province left as bind parameters
+    (`vis_scope`, `vis_province`): built once per role, so a statement over it is compiled once."""
+    scope, province = bindparam("vis_scope"), bindparam("vis_province")
+    if role == "enterprise":
+        return Application.uscc == scope
+    # a draft (and a draft locked unsubmitted) is the applicant's own until it is submitted
+    submitted = Application.status.not_in(NEVER_SUBMITTED)
+    if role == "province":
+        return (Application.province == province) & Application.group_name.is_(None) & submitted
+    if role == "group":
+        return (Application.group_name == scope) & submitted
+    if role == "expert":
+        sub = select(ExpertAssignment.application_id).where(ExpertAssignment.expert_id == scope)
+        return Application.id.in_(sub)
+    if role in ("ministry", "auditor"):
+        return Application.id.is_not(None)
+    return Application.id.is_(None)
+
+
+@lru_cache(maxsize=16)
+def _visible_stmt(role: str) -> Any:
+    return select(Application.id).where(Application.id == bindparam("vis_id"), role_filter(role))
 
 
 def session_scope(s: Session) -> Session:  # pragma: no cover - typing helper
